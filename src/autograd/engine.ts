@@ -1,0 +1,183 @@
+/**
+ * The backward engine: walks the graph from the outputs in reverse topological order, summing the
+ * gradients that reach each node, and accumulates into the leaves' `.grad`.
+ * @module
+ */
+import { AnomalyError, AutogradError } from '../core/errors.js';
+import { fmt, sameShape } from '../core/shape.js';
+import type { Tensor } from '../core/tensor.js';
+import { isAnomalyEnabled, isGradEnabled, setGradEnabled } from './grad-mode.js';
+import { Node } from './node.js';
+
+const accNodes = new WeakMap<Tensor, Node>();
+
+/** The node that accumulates into a leaf's `.grad` (one per leaf). */
+export function accumulationNode(leaf: Tensor): Node {
+  let n = accNodes.get(leaf);
+  if (!n) {
+    n = new Node('AccumulateGrad', [], [], null, [], leaf);
+    accNodes.set(leaf, n);
+  }
+  return n;
+}
+
+/** The node a tensor's gradient flows into, or null when it does not require grad. */
+export function gradEdge(t: Tensor): Node | null {
+  if (t.gradFn) return t.gradFn;
+  return t.requiresGrad ? accumulationNode(t) : null;
+}
+
+/** Options of `backward` and `autograd.grad`. */
+export interface BackwardOptions {
+  /** Keep the graph's saved values so backward can run through it again. */
+  retainGraph?: boolean;
+  /** Record the backward pass itself so the gradients can be differentiated again (higher order). */
+  createGraph?: boolean;
+}
+
+/** Throws an AnomalyError when `t` holds NaN or Inf. */
+export function checkFinite(t: Tensor, where: string): void {
+  const data = t.dataSync();
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!Number.isFinite(v)) {
+      throw new AnomalyError(
+        `${where} produced ${Number.isNaN(v) ? 'NaN' : 'Inf'} (shape ${fmt(t.shape)}, element ${i})`,
+      );
+    }
+  }
+}
+
+/**
+ * Runs backpropagation from `roots` seeded with `seeds`. When `inputs` is given (autograd.grad), their
+ * gradients are returned and no `.grad` is written; otherwise leaves accumulate into `.grad`.
+ */
+export function runBackward(
+  roots: readonly Tensor[],
+  seeds: readonly Tensor[],
+  opts: BackwardOptions,
+  inputs?: readonly Tensor[],
+): (Tensor | null)[] {
+  const createGraph = opts.createGraph ?? false;
+  const retainGraph = opts.retainGraph ?? createGraph;
+  const rootNodes: Node[] = [];
+  roots.forEach((r, i) => {
+    const e = gradEdge(r);
+    if (!e) {
+      throw new AutogradError(
+        `backward: output ${i} (shape ${fmt(r.shape)}) does not require grad and has no grad_fn; ` +
+          'did you create it under noGrad, detach it, or forget requiresGrad: true on the inputs?',
+      );
+    }
+    rootNodes.push(e);
+  });
+
+  // Count, for every reachable node, how many edges point at it.
+  const deps = new Map<Node, number>();
+  const seen = new Set<Node>(rootNodes);
+  const stack = [...rootNodes];
+  while (stack.length) {
+    const n = stack.pop()!;
+    for (const m of n.next) {
+      if (!m) continue;
+      deps.set(m, (deps.get(m) ?? 0) + 1);
+      if (!seen.has(m)) {
+        seen.add(m);
+        stack.push(m);
+      }
+    }
+  }
+
+  const captureIndex = new Map<Node, number[]>();
+  inputs?.forEach((t, i) => {
+    const e = gradEdge(t);
+    if (!e) {
+      throw new AutogradError(`grad: input ${i} (shape ${fmt(t.shape)}) does not require grad`);
+    }
+    const list = captureIndex.get(e) ?? [];
+    list.push(i);
+    captureIndex.set(e, list);
+  });
+  const captured: (Tensor | null)[] = inputs ? inputs.map(() => null) : [];
+
+  const buffers = new Map<Node, Tensor>();
+  const prevMode = isGradEnabled();
+  setGradEnabled(createGraph);
+  try {
+    rootNodes.forEach((n, i) => {
+      const g = seeds[i]!;
+      const prev = buffers.get(n);
+      buffers.set(n, prev ? prev.add(g) : g);
+    });
+    const ready = rootNodes.filter((n, i) => (deps.get(n) ?? 0) === 0 && rootNodes.indexOf(n) === i);
+    const anomaly = isAnomalyEnabled();
+    while (ready.length) {
+      const node = ready.pop()!;
+      let g = buffers.get(node);
+      buffers.delete(node);
+      if (g) {
+        for (const h of node.hooks) {
+          const r = h(g);
+          if (r) g = r;
+        }
+        if (node.retained) {
+          const own = createGraph ? g : g.detach();
+          node.retained.grad = node.retained.grad ? node.retained.grad.add(own) : own;
+        }
+        const idx = captureIndex.get(node);
+        if (idx) for (const i of idx) captured[i] = g;
+      }
+      if (node.leaf) {
+        if (g && !inputs) accumulateLeaf(node.leaf, g, createGraph);
+        continue;
+      }
+      let grads: readonly (Tensor | null | undefined)[] = [];
+      if (g) {
+        if (node.released) {
+          throw new AutogradError(
+            `backward: trying to backward through the graph a second time (at ${node.name}); its saved values ` +
+              'were freed after the first backward. Pass { retainGraph: true } to the first backward call.',
+          );
+        }
+        node.checkSaved((m) => new AutogradError(m));
+        grads = node.apply(g);
+        for (let i = 0; i < grads.length; i++) {
+          const gi = grads[i];
+          if (!gi) continue;
+          const want = node.inputShapes[i];
+          if (want && !sameShape(gi.shape, want)) {
+            throw new AutogradError(
+              `${node.name} backward: gradient for input ${i} has shape ${fmt(gi.shape)}, expected ${fmt(want)}`,
+            );
+          }
+          if (anomaly) checkFinite(gi, `${node.name} backward (gradient for input ${i})`);
+        }
+      }
+      node.next.forEach((m, i) => {
+        if (!m) return;
+        const gi = grads[i];
+        if (gi) {
+          const prev = buffers.get(m);
+          buffers.set(m, prev ? prev.add(gi) : gi);
+        }
+        const d = deps.get(m)! - 1;
+        deps.set(m, d);
+        if (d === 0) ready.push(m);
+      });
+      if (!retainGraph) node.release();
+    }
+  } finally {
+    setGradEnabled(prevMode);
+  }
+  return captured;
+}
+
+function accumulateLeaf(leaf: Tensor, g: Tensor, createGraph: boolean): void {
+  const own = createGraph ? g : g.detach();
+  if (!leaf.grad) {
+    // Never alias a gradient that another tensor owns: later in-place updates of .grad must not leak.
+    leaf.grad = createGraph ? own : own.clone();
+  } else {
+    leaf.grad = createGraph ? leaf.grad.add(own) : leaf.grad.add(own).detach();
+  }
+}

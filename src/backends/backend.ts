@@ -1,0 +1,175 @@
+/**
+ * The backend interface: kernels on raw storage. Ops (shape and dtype logic, autograd) live in
+ * `src/ops` and call these kernels; a new backend (WebAssembly, WebGPU) implements this interface only.
+ * Every kernel returns fresh contiguous (row-major) storage unless it says otherwise.
+ * @module
+ */
+import type { DType, TypedArray } from '../core/dtype.js';
+import { ValueError } from '../core/errors.js';
+import type { Shape } from '../core/shape.js';
+
+/** A flat buffer of elements owned by a backend. Views (tensors) share storages. */
+export interface Storage {
+  /** The backend that owns the buffer. */
+  readonly backend: Backend;
+  /** Element type. */
+  readonly dtype: DType;
+  /** Number of elements. */
+  readonly length: number;
+  /** Bumped by every in-place write; autograd compares it with the version it saved. */
+  version: number;
+}
+
+/** A strided window onto a storage (every Tensor is one). Strides may be 0 (broadcast) or negative. */
+export interface View {
+  readonly storage: Storage;
+  readonly shape: Shape;
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/** Elementwise unary kernels. */
+export type UnaryOp =
+  | 'neg'
+  | 'abs'
+  | 'exp'
+  | 'log'
+  | 'log1p'
+  | 'expm1'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'square'
+  | 'reciprocal'
+  | 'sin'
+  | 'cos'
+  | 'tan'
+  | 'asin'
+  | 'acos'
+  | 'atan'
+  | 'sinh'
+  | 'cosh'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'erf'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'trunc'
+  | 'sign'
+  | 'not'
+  | 'isnan'
+  | 'isinf';
+
+/** Elementwise binary kernels (inputs already broadcast to the output shape). */
+export type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'atan2'
+  | 'eq'
+  | 'ne'
+  | 'lt'
+  | 'le'
+  | 'gt'
+  | 'ge'
+  | 'and'
+  | 'or'
+  | 'xor';
+
+/** Reduction kernels. `argmax`/`argmin` return int32 indices into the reduced dimension. */
+export type ReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin';
+
+/** The kernels a backend provides. */
+export interface Backend {
+  /** Registry name, e.g. `cpu`. */
+  readonly name: string;
+
+  /** Zero-filled storage. */
+  alloc(dtype: DType, length: number): Storage;
+  /** Storage holding `data` (the backend may adopt the array without copying; callers must not reuse it). */
+  fromArray(data: TypedArray): Storage;
+  /** The whole storage as a typed array (may be the live buffer: callers must not write to it). */
+  read(storage: Storage): TypedArray;
+
+  /** Contiguous copy of a view, converted to `dtype`. */
+  copy(x: View, dtype: DType): Storage;
+  /** Writes `src` (broadcast to `dst.shape`, converted to dst's dtype) into the view `dst`, in place. */
+  assign(dst: View, src: View): void;
+  /** Writes `value` into every element of the view `dst`, in place. */
+  fill(dst: View, value: number): void;
+
+  /** `op` applied elementwise; result has x's shape and dtype `out`. */
+  unary(op: UnaryOp, x: View, out: DType): Storage;
+  /** `op(a, b)` elementwise; a and b are views already broadcast (stride 0) to `shape`; inputs are read as-is. */
+  binary(op: BinaryOp, a: View, b: View, shape: Shape, out: DType): Storage;
+  /** `cond ? a : b` with all three broadcast to `shape`. */
+  where(cond: View, a: View, b: View, shape: Shape, out: DType): Storage;
+  /** Reduces `dims` (sorted, distinct) away; result shape is x's shape without them (dtype: int32 for arg ops, else x's). */
+  reduce(op: ReduceOp, x: View, dims: readonly number[]): Storage;
+  /** Inclusive cumulative sum/product along `dim`; result has x's shape. */
+  cumulative(op: 'sum' | 'prod', x: View, dim: number): Storage;
+
+  /** Batched matrix product: a is [B, m, k], b is [B, k, n] (any strides, batch stride 0 broadcasts); result [B, m, n]. */
+  matmul(a: View, b: View, out: DType): Storage;
+
+  /** out[...i, j, k...] = x[...i, index[...i,j,k...], k...] along `dim`; index int32 with index.shape (may be smaller than x's in other dims). */
+  gather(x: View, dim: number, index: View): Storage;
+  /**
+   * Copies `base` (contiguous) then, along `dim`, writes (`reduce` 'none') or adds ('add') src[pos] at
+   * position index[pos]; index and src share a shape. Result has base's shape.
+   */
+  scatter(base: View, dim: number, index: View, src: View, reduce: 'none' | 'add'): Storage;
+  /** Selects entries of a 1-d int32 `index` along `dim`. */
+  indexSelect(x: View, dim: number, index: View): Storage;
+  /** Copy of `base` with src's slices added at positions `index` (1-d int32) along `dim` (index_add). */
+  indexAdd(base: View, dim: number, index: View, src: View): Storage;
+}
+
+const registry = new Map<string, () => Backend>();
+const instances = new Map<string, Backend>();
+let current: Backend | null = null;
+let currentName = 'cpu';
+
+/** Registers a backend factory under `name` (created lazily on first use). */
+export function registerBackend(name: string, factory: () => Backend): void {
+  registry.set(name, factory);
+  instances.delete(name);
+  if (current && current.name === name) current = null;
+}
+
+/** Names of all registered backends. */
+export function listBackends(): string[] {
+  return [...registry.keys()];
+}
+
+function instantiate(name: string): Backend {
+  let b = instances.get(name);
+  if (!b) {
+    const factory = registry.get(name);
+    if (!factory) {
+      throw new ValueError(
+        `setBackend: unknown backend '${name}' (registered: ${listBackends().join(', ') || 'none'})`,
+      );
+    }
+    b = factory();
+    instances.set(name, b);
+  }
+  return b;
+}
+
+/** Makes `name` the backend new tensors are created on. */
+export function setBackend(name: string): void {
+  current = instantiate(name);
+  currentName = name;
+}
+
+/** The backend new tensors are created on (the TypeScript `cpu` backend by default). */
+export function getBackend(): Backend {
+  if (!current) current = instantiate(currentName);
+  return current;
+}

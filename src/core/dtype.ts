@@ -1,0 +1,70 @@
+/**
+ * Data types, their typed-array storage and PyTorch-like type promotion.
+ * @module
+ */
+import { DTypeError } from './errors.js';
+
+/** The element types a tensor can hold. `float32` is the default for floating data. */
+export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+
+/** A typed array of one of the storage types (`bool` is stored as 0/1 bytes). */
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/** A floating typed array. */
+export type FloatArray = Float32Array | Float64Array;
+
+/** All dtypes, in promotion order. */
+export const DTYPES: readonly DType[] = ['bool', 'int32', 'float32', 'float64'];
+
+const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
+
+/** Allocates a zero-filled typed array for `dtype`. */
+export function allocArray(dtype: DType, size: number): TypedArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(size);
+    case 'float64':
+      return new Float64Array(size);
+    case 'int32':
+      return new Int32Array(size);
+    case 'bool':
+      return new Uint8Array(size);
+  }
+}
+
+/** The dtype that stores as `arr`'s typed-array kind (Uint8Array means bool). */
+export function dtypeOfArray(arr: TypedArray): DType {
+  if (arr instanceof Float32Array) return 'float32';
+  if (arr instanceof Float64Array) return 'float64';
+  if (arr instanceof Int32Array) return 'int32';
+  return 'bool';
+}
+
+/** True for float32 and float64. */
+export function isFloating(dtype: DType): boolean {
+  return dtype === 'float32' || dtype === 'float64';
+}
+
+/** The smallest dtype both `a` and `b` convert to without loss in the common cases (like `torch.promote_types`). */
+export function promoteTypes(a: DType, b: DType): DType {
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+/**
+ * Result dtype of combining a tensor of dtype `t` with a JS scalar. Scalars are "weak" as in PyTorch:
+ * they never widen a tensor's category-internal width (float32 + 1.5 stays float32) but an int/bool
+ * tensor combined with a fractional number becomes float32.
+ */
+export function promoteWithScalar(t: DType, s: number | boolean): DType {
+  if (typeof s === 'boolean') return t;
+  if (isFloating(t)) return t;
+  if (!Number.isInteger(s)) return 'float32';
+  return t === 'bool' ? 'int32' : t;
+}
+
+/** Throws a DTypeError unless `dtype` is floating. */
+export function assertFloating(op: string, dtype: DType): void {
+  if (!isFloating(dtype)) {
+    throw new DTypeError(`${op}: expected a floating tensor (float32 or float64), got ${dtype}`);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Neurite: tensors, reverse-mode autograd and fast CPU kernels for TypeScript, in Node and browsers.
+ * This entry imports no Node built-ins; Node-only features live in `neurite/node`.
+ * @packageDocumentation
+ */
+import { registerBackend } from './backends/backend.js';
+import { createCpuBackend } from './backends/cpu/index.js';
+
+registerBackend('cpu', createCpuBackend);
+
+export type { BackwardOptions } from './autograd/engine.js';
+export {
+  detectAnomaly,
+  enableGrad,
+  isAnomalyEnabled,
+  isGradEnabled,
+  noGrad,
+  setGradEnabled,
+} from './autograd/grad-mode.js';
+export type { BackwardFn, GradHook } from './autograd/node.js';
+export {
+  type Backend,
+  type BinaryOp,
+  getBackend,
+  listBackends,
+  type ReduceOp,
+  registerBackend,
+  type Storage,
+  setBackend,
+  type UnaryOp,
+  type View,
+} from './backends/backend.js';
+export * from './core/creation.js';
+export * from './core/dtype.js';
+export * from './core/errors.js';
+export { defaultGenerator, Generator, manualSeed } from './core/random.js';
+export * from './core/shape.js';
+export { type NestedArray, Tensor } from './core/tensor.js';
+export * from './ops/binary.js';
+export * from './ops/matmul.js';
+export * from './ops/reduce.js';
+export * from './ops/unary.js';
+export type { Scalar, TensorLike } from './ops/util.js';
+export * from './ops/views.js';

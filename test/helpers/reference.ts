@@ -1,0 +1,106 @@
+/**
+ * Loads PyTorch reference cases (test/reference/*.json, made by scripts/reference/*.py) and checks
+ * Neurite's forward values and gradients against them.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { type DType, type Tensor, tensor } from '../../src/index.js';
+
+/** A serialised tensor. */
+export interface RefTensor {
+  shape: number[];
+  dtype: DType;
+  data: (number | boolean | string)[];
+}
+
+/** One reference case. */
+export interface RefCase {
+  name: string;
+  op: string;
+  kwargs: Record<string, unknown>;
+  inputs: (RefTensor | { value: unknown })[];
+  out: RefTensor[];
+  cot?: RefTensor;
+  grads?: (RefTensor | null)[];
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Loads test/reference/<group>.json. */
+export function loadCases(group: string): RefCase[] {
+  const file = join(here, '..', 'reference', `${group}.json`);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { cases: RefCase[] }).cases;
+}
+
+function decode(v: number | boolean | string): number {
+  if (v === 'nan') return Number.NaN;
+  if (v === 'inf') return Number.POSITIVE_INFINITY;
+  if (v === '-inf') return Number.NEGATIVE_INFINITY;
+  return typeof v === 'boolean' ? (v ? 1 : 0) : (v as number);
+}
+
+/** Builds a Neurite tensor from a serialised one. */
+export function fromRef(r: RefTensor, requiresGrad = false): Tensor {
+  const data = Float64Array.from(r.data.map(decode));
+  return tensor(data, { shape: r.shape, dtype: r.dtype, requiresGrad });
+}
+
+/** Asserts `actual` matches `expected` in shape and values (NaN matches NaN). */
+export function expectClose(actual: Tensor, expected: RefTensor, what: string, atol = 1e-6, rtol = 1e-5): void {
+  expect(actual.shape, `${what}: shape`).toEqual(expected.shape);
+  const a = actual.dataSync();
+  const e = expected.data.map(decode);
+  for (let i = 0; i < e.length; i++) {
+    const x = a[i]!;
+    const y = e[i]!;
+    if (Number.isNaN(y)) {
+      expect(Number.isNaN(x), `${what}[${i}]: expected NaN, got ${x}`).toBe(true);
+      continue;
+    }
+    if (!Number.isFinite(y)) {
+      expect(x, `${what}[${i}]`).toBe(y);
+      continue;
+    }
+    const ok = Math.abs(x - y) <= atol + rtol * Math.abs(y);
+    if (!ok) expect.fail(`${what}[${i}]: got ${x}, expected ${y} (atol ${atol}, rtol ${rtol})`);
+  }
+}
+
+/** An implementation of a reference op: inputs (tensors or plain values) and kwargs -> output(s). */
+export type RefImpl = (inputs: unknown[], kwargs: Record<string, unknown>) => Tensor | Tensor[];
+
+/**
+ * Runs every case of `group` through `impls[case.op]`, comparing outputs and (where recorded)
+ * gradients of sum(out[0] * cot). Throws if a case has no implementation.
+ */
+export function checkReference(
+  group: string,
+  impls: Record<string, RefImpl>,
+  tol: { atol?: number; rtol?: number } = {},
+): number {
+  const cases = loadCases(group);
+  for (const c of cases) {
+    const impl = impls[c.op];
+    if (!impl) throw new Error(`reference ${group}: no implementation for op '${c.op}' (case ${c.name})`);
+    const inputs = c.inputs.map((x, i) =>
+      'value' in x ? x.value : fromRef(x, Boolean(c.grads?.[i]) && (x.dtype === 'float32' || x.dtype === 'float64')),
+    );
+    const out = impl(inputs, c.kwargs);
+    const outs = Array.isArray(out) ? out : [out];
+    const atol = tol.atol ?? 1e-6;
+    const rtol = tol.rtol ?? 1e-5;
+    c.out.forEach((e, i) => expectClose(outs[i]!, e, `${c.name} out[${i}]`, atol, rtol));
+    if (c.grads && c.cot) {
+      outs[0]!.backward(fromRef(c.cot));
+      c.grads.forEach((g, i) => {
+        if (!g) return;
+        const t = inputs[i] as Tensor;
+        expect(t.grad, `${c.name}: gradient of input ${i} is missing`).not.toBeNull();
+        expectClose(t.grad!, g, `${c.name} grad[${i}]`, atol * 10, rtol * 10);
+      });
+    }
+  }
+  return cases.length;
+}
