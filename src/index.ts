@@ -9,6 +9,8 @@ import { createCpuBackend } from './backends/cpu/index.js';
 registerBackend('cpu', createCpuBackend);
 
 export type { BackwardOptions } from './autograd/engine.js';
+export { customOp, FunctionContext, type FunctionDef } from './autograd/function.js';
+export { autogradGrad, type GradOptions, grad, valueAndGrad } from './autograd/functional.js';
 export {
   detectAnomaly,
   enableGrad,
@@ -17,18 +19,22 @@ export {
   noGrad,
   setGradEnabled,
 } from './autograd/grad-mode.js';
+export { type GradcheckOptions, gradcheck, gradgradcheck } from './autograd/gradcheck.js';
+export * as autograd from './autograd/index.js';
 export type { BackwardFn, GradHook } from './autograd/node.js';
 export {
   type Backend,
   type BinaryOp,
   getBackend,
   listBackends,
+  type Pool2dWindow,
   type ReduceOp,
   registerBackend,
   type Storage,
   setBackend,
   type UnaryOp,
   type View,
+  type Window2d,
 } from './backends/backend.js';
 export * from './core/creation.js';
 export * from './core/dtype.js';
@@ -36,19 +42,15 @@ export * from './core/errors.js';
 export { defaultGenerator, Generator, manualSeed } from './core/random.js';
 export * from './core/shape.js';
 export { type NestedArray, Tensor } from './core/tensor.js';
-export * from './ops/binary.js';
-export * from './ops/matmul.js';
+export * as nn from './nn/index.js';
 export * from './ops/activation.js';
-export * from './ops/linalg.js';
-export * from './ops/shape.js';
+export * from './ops/binary.js';
 export * from './ops/indexing.js';
 export * from './ops/inplace.js';
-export { grad, valueAndGrad, autogradGrad, type GradOptions } from './autograd/functional.js';
-export { customOp, FunctionContext, type FunctionDef } from './autograd/function.js';
-export { gradcheck, gradgradcheck, type GradcheckOptions } from './autograd/gradcheck.js';
-export * as autograd from './autograd/index.js';
-export * as nn from './nn/index.js';
+export * from './ops/linalg.js';
+export * from './ops/matmul.js';
 export * from './ops/reduce.js';
+export * from './ops/shape.js';
 export * from './ops/unary.js';
 export type { Scalar, TensorLike } from './ops/util.js';
 export * from './ops/views.js';

@@ -41,19 +41,20 @@ def T(t):
     return {"shape": list(t.shape), "dtype": _DTYPES[t.dtype], "data": [_num(v) for v in data]}
 
 
-def case(name, op, inputs, fn, kwargs=None, grad=True, seed=0):
+def case(name, op, inputs, fn, kwargs=None, grad=True, seed=0, no_grad=()):
     """Runs fn(*inputs, **kwargs) in PyTorch and records output and input gradients.
 
     inputs: tensors (floating ones get requires_grad when grad=True) or plain JSON values.
     The gradient is d(sum(out * cot))/d(input) with a fixed random cotangent `cot`, also stored.
     Tuple/list outputs are stored as a list; only the first output is differentiated.
+    no_grad: indices of floating inputs that must not require grad (e.g. class weights).
     """
     kwargs = kwargs or {}
     ins = []
-    for x in inputs:
+    for i, x in enumerate(inputs):
         if isinstance(x, torch.Tensor):
             x = x.detach().clone()
-            if grad and x.is_floating_point():
+            if grad and x.is_floating_point() and i not in no_grad:
                 x.requires_grad_(True)
         ins.append(x)
     out = fn(*ins, **kwargs)
@@ -74,11 +75,12 @@ def case(name, op, inputs, fn, kwargs=None, grad=True, seed=0):
     return c
 
 
-def write(group, cases):
+def write(group, cases, generator=None):
+    """Writes test/reference/<group>.json; `generator` names the script when it is not <group>.py."""
     os.makedirs(OUT_DIR, exist_ok=True)
     path = os.path.join(OUT_DIR, group + ".json")
     with open(path + ".tmp", "w") as f:
-        json.dump({"generator": "scripts/reference/" + group + ".py", "torch": torch.__version__,
+        json.dump({"generator": "scripts/reference/" + (generator or group + ".py"), "torch": torch.__version__,
                    "cases": cases}, f, separators=(",", ":"))
     os.replace(path + ".tmp", path)
     print(f"wrote {len(cases)} cases to {os.path.relpath(path, ROOT)}", file=sys.stderr)
@@ -87,4 +89,4 @@ def write(group, cases):
 def rnd(*shape, dtype=torch.float64, seed=0, low=-1.0, high=1.0):
     """Deterministic uniform tensor in [low, high)."""
     g = torch.Generator().manual_seed(seed)
-    return torch.rand(*shape, generator=g, dtype=dtype) * (high - low) + low
+    return torch.rand(tuple(shape), generator=g, dtype=dtype) * (high - low) + low

@@ -6,7 +6,7 @@
 import { AnomalyError, AutogradError } from '../core/errors.js';
 import { fmt, sameShape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
-import { isAnomalyEnabled, isGradEnabled, setGradEnabled } from './grad-mode.js';
+import { detectAnomaly, isAnomalyEnabled, isGradEnabled, setGradEnabled } from './grad-mode.js';
 import { Node } from './node.js';
 
 const accNodes = new WeakMap<Tensor, Node>();
@@ -140,7 +140,14 @@ export function runBackward(
           );
         }
         node.checkSaved((m) => new AutogradError(m));
-        grads = node.apply(g);
+        // Intermediate NaN/Inf inside a backward formula may be masked later (e.g. pow's where); in
+        // anomaly mode only the gradients the node returns are checked, and named after the node.
+        if (anomaly) detectAnomaly(false);
+        try {
+          grads = node.apply(g);
+        } finally {
+          if (anomaly) detectAnomaly(true);
+        }
         for (let i = 0; i < grads.length; i++) {
           const gi = grads[i];
           if (!gi) continue;

@@ -12,6 +12,7 @@ import type { Tensor } from '../core/tensor.js';
 export type BackwardFn = (grad: Tensor, needs: readonly boolean[]) => readonly (Tensor | null | undefined)[];
 
 /** A gradient hook: may return a replacement gradient. */
+// biome-ignore lint/suspicious/noConfusingVoidType: hooks that only read the gradient return nothing
 export type GradHook = (grad: Tensor) => Tensor | undefined | void;
 
 /** One recorded op (or, for a leaf, the step that accumulates into `.grad`). */

@@ -84,6 +84,45 @@ export type BinaryOp =
 /** Reduction kernels. `argmax`/`argmin` return int32 indices into the reduced dimension. */
 export type ReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin';
 
+// ---------------------------------------------------------------------------------------------
+// nn kernels: geometry types (convolution and pooling on NCHW tensors)
+
+/**
+ * Geometry of a 2-d sliding window over an [N, C, inH, inW] input producing an outH x outW grid.
+ * `ph`/`pw` are the top/left padding; the bottom/right padding is implied by the output size, so
+ * asymmetric padding (padding 'same' with an even kernel) needs no special case.
+ */
+export interface Window2d {
+  /** Input height and width. */
+  readonly inH: number;
+  readonly inW: number;
+  /** Output height and width. */
+  readonly outH: number;
+  readonly outW: number;
+  /** Kernel height and width. */
+  readonly kh: number;
+  readonly kw: number;
+  /** Strides. */
+  readonly sh: number;
+  readonly sw: number;
+  /** Top and left padding. */
+  readonly ph: number;
+  readonly pw: number;
+  /** Dilations. */
+  readonly dh: number;
+  readonly dw: number;
+}
+
+/** A pooling window: a `Window2d`, or adaptive windows, plus average-pooling divisor rules. */
+export interface Pool2dWindow extends Window2d {
+  /** Adaptive pooling: window o spans [floor(o*in/out), ceil((o+1)*in/out)); kernel/stride/padding are ignored. */
+  readonly adaptive: boolean;
+  /** Average pooling: count padded positions in the divisor (PyTorch's count_include_pad). */
+  readonly countIncludePad: boolean;
+  /** Average pooling: divide by this instead (0: not set). */
+  readonly divisorOverride: number;
+}
+
 /** The kernels a backend provides. */
 export interface Backend {
   /** Registry name, e.g. `cpu`. */
@@ -128,6 +167,22 @@ export interface Backend {
   indexSelect(x: View, dim: number, index: View): Storage;
   /** Copy of `base` with src's slices added at positions `index` (1-d int32) along `dim` (index_add). */
   indexAdd(base: View, dim: number, index: View, src: View): Storage;
+
+  // -------------------------------------------------------------------------------------------
+  // nn kernels (convolution and pooling; x is [N, C, H, W] with any strides, results contiguous)
+
+  /** im2col: the [N, C*kh*kw, outH*outW] matrix of input patches (row c*kh*kw + i*kw + j), zeros in the padding. */
+  im2col(x: View, w: Window2d): Storage;
+  /** col2im, the adjoint of im2col: sums the [N, C*kh*kw, outH*outW] columns back into [N, C, inH, inW]. */
+  col2im(cols: View, w: Window2d): Storage;
+  /** Max pooling: values [N, C, outH, outW] and int32 indices (flat h*inW + w within each plane; NaN wins). */
+  maxPool2d(x: View, w: Pool2dWindow): { values: Storage; indices: Storage };
+  /** Adjoint of max pooling: adds grad [N, C, outH, outW] into [N, C, inH, inW] at `indices`. */
+  maxPool2dBackward(grad: View, indices: View, w: Pool2dWindow): Storage;
+  /** Average pooling [N, C, outH, outW]. */
+  avgPool2d(x: View, w: Pool2dWindow): Storage;
+  /** Adjoint of average pooling: spreads grad [N, C, outH, outW] over the windows into [N, C, inH, inW]. */
+  avgPool2dBackward(grad: View, w: Pool2dWindow): Storage;
 }
 
 const registry = new Map<string, () => Backend>();

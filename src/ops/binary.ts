@@ -15,6 +15,11 @@ export function binaryRaw(op: BinaryOp, name: string, a: Tensor, b: Tensor, outD
   return fromStorage(a.storage.backend.binary(op, a, b, shape, outDtype), shape);
 }
 
+/** b * alpha, keeping a JS scalar b a scalar (so that `add(x, 2, { alpha: 3 })` works). */
+function scaled(b: TensorLike, alpha: number): TensorLike {
+  return b instanceof Tensor ? mul(b, alpha) : Number(b) * alpha;
+}
+
 function operands(name: string, a: TensorLike, b: TensorLike, dtype?: DType): [Tensor, Tensor, DType] {
   const dt = dtype ?? resultType(a, b);
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
@@ -25,9 +30,10 @@ function operands(name: string, a: TensorLike, b: TensorLike, dtype?: DType): [T
 
 /** a + alpha * b, broadcasting. */
 export function add(a: TensorLike, b: TensorLike, options: { alpha?: number } = {}): Tensor {
-  if (options.alpha !== undefined && options.alpha !== 1) return add(a, mul(b, options.alpha));
+  if (options.alpha !== undefined && options.alpha !== 1) return add(a, scaled(b, options.alpha));
   const [x, y, dt] = operands('add', a, b);
-  const out = binaryRaw('add', 'add', x, y, dt);
+  // bool + bool is logical or (as in PyTorch); the add kernel would store 2.
+  const out = binaryRaw(dt === 'bool' ? 'or' : 'add', 'add', x, y, dt);
   return record(out, 'Add', [x, y], (g, needs) => [
     needs[0] ? sumToShape(g, x.shape) : null,
     needs[1] ? sumToShape(g, y.shape) : null,
@@ -36,7 +42,7 @@ export function add(a: TensorLike, b: TensorLike, options: { alpha?: number } = 
 
 /** a - alpha * b, broadcasting. */
 export function sub(a: TensorLike, b: TensorLike, options: { alpha?: number } = {}): Tensor {
-  if (options.alpha !== undefined && options.alpha !== 1) return sub(a, mul(b, options.alpha));
+  if (options.alpha !== undefined && options.alpha !== 1) return sub(a, scaled(b, options.alpha));
   const [x, y, dt] = operands('sub', a, b);
   if (dt === 'bool')
     throw new DTypeError('sub: subtraction of bool tensors is not supported; use logicalXor');
@@ -84,7 +90,10 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   );
 }
 
-/** a ** b elementwise. The gradient w.r.t. b uses log(a) and is taken as 0 where a == 0. */
+/**
+ * a ** b elementwise. The gradient w.r.t. a is taken as 0 where b == 0 (no 0 * inf at a == 0); the one
+ * w.r.t. b uses log(a) and is taken as 0 where a == 0 and b >= 0 (like PyTorch).
+ */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   const [x, y, dt] = operands('pow', a, b);
   const out = binaryRaw('pow', 'pow', x, y, dt);
@@ -92,10 +101,11 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
     out,
     'Pow',
     [x, y],
-    (g, needs) => [
-      needs[0] ? sumToShape(g.mul(y).mul(x.pow(y.sub(1))), x.shape) : null,
-      needs[1] ? sumToShape(g.mul(out.mul(x.log())).where(x.ne(0), 0), y.shape) : null,
-    ],
+    (g, needs) => {
+      const ga = needs[0] ? g.mul(y.mul(x.pow(y.sub(1)))).where(y.ne(0), 0) : null;
+      const gb = needs[1] ? g.mul(out.mul(x.log())).where(x.ne(0).logicalOr(y.lt(0)), 0) : null;
+      return [ga && sumToShape(ga, x.shape), gb && sumToShape(gb, y.shape)];
+    },
     [x, y, out],
   );
 }
@@ -168,19 +178,17 @@ export const gt = (a: TensorLike, b: TensorLike): Tensor => compare('gt', a, b);
 /** a >= b elementwise (bool). */
 export const ge = (a: TensorLike, b: TensorLike): Tensor => compare('ge', a, b);
 
+/** Logical ops treat non-zero as true (any dtype, like PyTorch and `logicalNot`); the result is bool. */
 function logical(op: 'and' | 'or' | 'xor', name: string, a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands(name, a, b);
-  for (const t of [x, y]) {
-    if (t.dtype !== 'bool') throw new DTypeError(`${name}: expected bool tensors, got ${t.dtype}`);
-  }
   return binaryRaw(op, name, x, y, 'bool');
 }
 
-/** Elementwise logical and of bool tensors. */
+/** Elementwise logical and (non-zero counts as true). */
 export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => logical('and', 'logicalAnd', a, b);
-/** Elementwise logical or of bool tensors. */
+/** Elementwise logical or (non-zero counts as true). */
 export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => logical('or', 'logicalOr', a, b);
-/** Elementwise logical xor of bool tensors. */
+/** Elementwise logical xor (non-zero counts as true). */
 export const logicalXor = (a: TensorLike, b: TensorLike): Tensor => logical('xor', 'logicalXor', a, b);
 
 declare module '../core/tensor.js' {

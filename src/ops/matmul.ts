@@ -9,14 +9,14 @@ import { Tensor } from '../core/tensor.js';
 import { fromStorage, record, requireFloat, sumToShape } from './util.js';
 
 /** [B..., m, k] x [B..., k, n] with batch broadcasting, both operands at least 2-d. */
-function batchedMatmul(a: Tensor, b: Tensor, op: string): Tensor {
+function batchedMatmul(a: Tensor, b: Tensor, op: string, shown: readonly Tensor[] = [a, b]): Tensor {
   const m = a.shape[a.ndim - 2]!;
   const k = a.shape[a.ndim - 1]!;
   const k2 = b.shape[b.ndim - 2]!;
   const n = b.shape[b.ndim - 1]!;
   if (k !== k2) {
     throw new ShapeError(
-      `${op}: shapes ${fmt(a.shape)} and ${fmt(b.shape)} cannot be multiplied (${k} != ${k2})`,
+      `${op}: shapes ${fmt(shown[0]!.shape)} and ${fmt(shown[1]!.shape)} cannot be multiplied (${k} != ${k2})`,
     );
   }
   const batch = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
@@ -53,7 +53,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const vb = y.ndim === 1;
   if (va) x = x.unsqueeze(0);
   if (vb) y = y.unsqueeze(1);
-  let out = batchedMatmul(x, y, 'matmul');
+  let out = batchedMatmul(x, y, 'matmul', [a, b]);
   if (va) out = out.squeeze(-2);
   if (vb) out = out.squeeze(-1);
   return out;

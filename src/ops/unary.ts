@@ -3,6 +3,7 @@
  * @module
  */
 import type { UnaryOp } from '../backends/backend.js';
+import { zerosLike } from '../core/creation.js';
 import { isFloating } from '../core/dtype.js';
 import { DTypeError, ValueError } from '../core/errors.js';
 import { broadcastShapes } from '../core/shape.js';
@@ -53,10 +54,15 @@ const RULES: Partial<Record<UnaryOp, GradRule>> = {
 /** Names used for graph nodes. */
 const NODE_NAMES: Partial<Record<UnaryOp, string>> = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh' };
 
+/** Piecewise-constant ops (floor, ceil, round, trunc, sign): recorded with a zero gradient, like PyTorch. */
+function zeroGrad(y: Tensor, x: Tensor, op: UnaryOp): Tensor {
+  return record(y, op.charAt(0).toUpperCase() + op.slice(1), [x], (g) => [zerosLike(g)]);
+}
+
 function unary(op: UnaryOp, x: Tensor): Tensor {
   const y = unaryRaw(op, x);
   const rule = RULES[op];
-  if (!rule) return y; // piecewise-constant ops (floor, ceil, round, trunc, sign): zero gradient
+  if (!rule) return zeroGrad(y, x, op);
   const name = NODE_NAMES[op] ?? op.charAt(0).toUpperCase() + op.slice(1);
   const src = isFloating(x.dtype) ? x : y;
   return record(y, name, [src], (g) => [rule(g, src, y)], [src, y]);
@@ -78,7 +84,7 @@ export function abs(x: Tensor): Tensor {
 
 /** sign(x) in {-1, 0, 1}, keeping the dtype (zero gradient). */
 export function sign(x: Tensor): Tensor {
-  return unaryRaw('sign', x, false);
+  return zeroGrad(unaryRaw('sign', x, false), x, 'sign');
 }
 
 /** Logical not of a bool tensor (non-bool: x == 0). */
@@ -171,12 +177,15 @@ export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | nul
   return y;
 }
 
-/** One side of clamp: the gradient goes to x where x is within the bound (bound reached still passes). */
+/**
+ * One side of clamp: the gradient goes to x where x is within the bound (bound reached still passes).
+ * NaN in x is kept (the test is "not beyond the bound"), as in PyTorch.
+ */
 function clampSide(x: Tensor, m: TensorLike, lower: boolean): Tensor {
   const dt = resultType(x, m);
   const xt = asTensor(x, dt);
   const mt = asTensor(m, dt);
-  const keep = lower ? xt.ge(mt) : xt.le(mt);
+  const keep = (lower ? xt.lt(mt) : xt.gt(mt)).logicalNot();
   const out = xt.where(keep, mt).detach();
   const lowerName = lower ? 'ClampMin' : 'ClampMax';
   return record(out, lowerName, [xt, mt], (g, needs) => [

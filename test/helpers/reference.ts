@@ -24,6 +24,8 @@ export interface RefCase {
   out: RefTensor[];
   cot?: RefTensor;
   grads?: (RefTensor | null)[];
+  /** Per-case tolerance (e.g. for float32 cases); overrides the group's. */
+  tol?: { atol?: number; rtol?: number };
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -48,7 +50,13 @@ export function fromRef(r: RefTensor, requiresGrad = false): Tensor {
 }
 
 /** Asserts `actual` matches `expected` in shape and values (NaN matches NaN). */
-export function expectClose(actual: Tensor, expected: RefTensor, what: string, atol = 1e-6, rtol = 1e-5): void {
+export function expectClose(
+  actual: Tensor,
+  expected: RefTensor,
+  what: string,
+  atol = 1e-6,
+  rtol = 1e-5,
+): void {
   expect(actual.shape, `${what}: shape`).toEqual(expected.shape);
   const a = actual.dataSync();
   const e = expected.data.map(decode);
@@ -73,25 +81,31 @@ export type RefImpl = (inputs: unknown[], kwargs: Record<string, unknown>) => Te
 
 /**
  * Runs every case of `group` through `impls[case.op]`, comparing outputs and (where recorded)
- * gradients of sum(out[0] * cot). Throws if a case has no implementation.
+ * gradients of sum(out[0] * cot). Throws if a case has no implementation. `checkDtype` also compares
+ * each output's dtype with PyTorch's (int64 counts as int32).
  */
 export function checkReference(
   group: string,
   impls: Record<string, RefImpl>,
-  tol: { atol?: number; rtol?: number } = {},
+  tol: { atol?: number; rtol?: number; checkDtype?: boolean } = {},
 ): number {
   const cases = loadCases(group);
   for (const c of cases) {
     const impl = impls[c.op];
     if (!impl) throw new Error(`reference ${group}: no implementation for op '${c.op}' (case ${c.name})`);
     const inputs = c.inputs.map((x, i) =>
-      'value' in x ? x.value : fromRef(x, Boolean(c.grads?.[i]) && (x.dtype === 'float32' || x.dtype === 'float64')),
+      'value' in x
+        ? x.value
+        : fromRef(x, Boolean(c.grads?.[i]) && (x.dtype === 'float32' || x.dtype === 'float64')),
     );
     const out = impl(inputs, c.kwargs);
     const outs = Array.isArray(out) ? out : [out];
-    const atol = tol.atol ?? 1e-6;
-    const rtol = tol.rtol ?? 1e-5;
-    c.out.forEach((e, i) => expectClose(outs[i]!, e, `${c.name} out[${i}]`, atol, rtol));
+    const atol = c.tol?.atol ?? tol.atol ?? 1e-6;
+    const rtol = c.tol?.rtol ?? tol.rtol ?? 1e-5;
+    c.out.forEach((e, i) => {
+      expectClose(outs[i]!, e, `${c.name} out[${i}]`, atol, rtol);
+      if (tol.checkDtype) expect(outs[i]!.dtype, `${c.name} out[${i}]: dtype`).toBe(e.dtype);
+    });
     if (c.grads && c.cot) {
       outs[0]!.backward(fromRef(c.cot));
       c.grads.forEach((g, i) => {

@@ -171,7 +171,7 @@ function unaryFn(op: UnaryOp): (v: number) => number {
     case 'sigmoid':
       return (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
     case 'relu':
-      return (v) => (v > 0 ? v : 0);
+      return (v) => Math.max(v, 0);
     case 'erf':
       return erf;
     case 'floor':
@@ -213,7 +213,7 @@ export function unaryKernel(op: UnaryOp, x: View, out: DType): TypedArray {
     case 'relu':
       for (let i = 0; i < n; i++) {
         const v = src[i]!;
-        o[i] = v > 0 ? v : 0;
+        o[i] = Math.max(v, 0);
       }
       return o;
     case 'tanh':
@@ -243,9 +243,9 @@ function binaryFn(op: BinaryOp): (a: number, b: number) => number {
     case 'pow':
       return (a, b) => a ** b;
     case 'maximum':
-      return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : a > b ? a : b);
+      return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.max(a, b));
     case 'minimum':
-      return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : a < b ? a : b);
+      return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.min(a, b));
     case 'atan2':
       return Math.atan2;
     case 'eq':

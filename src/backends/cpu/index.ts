@@ -4,7 +4,16 @@
  */
 import { allocArray, type DType, dtypeOfArray, type FloatArray, type TypedArray } from '../../core/dtype.js';
 import { numelOf, type Shape } from '../../core/shape.js';
-import type { Backend, BinaryOp, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
+import type {
+  Backend,
+  BinaryOp,
+  Pool2dWindow,
+  ReduceOp,
+  Storage,
+  UnaryOp,
+  View,
+  Window2d,
+} from '../backend.js';
 import {
   assignView,
   binaryKernel,
@@ -14,8 +23,16 @@ import {
   unaryKernel,
   whereKernel,
 } from './elementwise.js';
-import { batchedGemm } from './gemm-naive.js';
+import { batchedGemm } from './gemm.js';
 import { gatherKernel, indexAddKernel, indexSelectKernel, scatterKernel } from './indexing.js';
+import {
+  avgPool2dBackwardKernel,
+  avgPool2dKernel,
+  col2imKernel,
+  im2colKernel,
+  maxPool2dBackwardKernel,
+  maxPool2dKernel,
+} from './nn.js';
 import { cumulativeKernel, reduceKernel } from './reduce.js';
 import { arr, CpuStorage } from './storage.js';
 
@@ -86,6 +103,17 @@ export function createCpuBackend(): Backend {
     indexSelect: (x: View, dim: number, index: View): Storage => wrap(indexSelectKernel(x, dim, index)),
     indexAdd: (base: View, dim: number, index: View, src: View): Storage =>
       wrap(indexAddKernel(base, dim, index, src)),
+    // nn kernels
+    im2col: (x: View, w: Window2d): Storage => wrap(im2colKernel(x, w)),
+    col2im: (cols: View, w: Window2d): Storage => wrap(col2imKernel(cols, w)),
+    maxPool2d(x: View, w: Pool2dWindow): { values: Storage; indices: Storage } {
+      const r = maxPool2dKernel(x, w);
+      return { values: wrap(r.values), indices: wrap(r.indices) };
+    },
+    maxPool2dBackward: (grad: View, indices: View, w: Pool2dWindow): Storage =>
+      wrap(maxPool2dBackwardKernel(grad, indices, w)),
+    avgPool2d: (x: View, w: Pool2dWindow): Storage => wrap(avgPool2dKernel(x, w)),
+    avgPool2dBackward: (grad: View, w: Pool2dWindow): Storage => wrap(avgPool2dBackwardKernel(grad, w)),
   };
   const wrap = (data: TypedArray): Storage => new CpuStorage(backend, dtypeOfArray(data), data);
   return backend;

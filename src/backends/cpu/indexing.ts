@@ -1,63 +1,55 @@
 /**
- * Gather/scatter/index-select CPU kernels.
+ * Gather/scatter/index-select CPU kernels. Indices must lie in [0, size) (negative indices are out of
+ * range, as in PyTorch); a bad index throws an IndexError naming the op, the index, the dim and its size.
  * @module
  */
-import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
+import { allocArray, dtypeOfArray, type TypedArray } from '../../core/dtype.js';
 import { IndexError } from '../../core/errors.js';
-import { numelOf } from '../../core/shape.js';
+import { contiguousStrides, numelOf } from '../../core/shape.js';
 import type { View } from '../backend.js';
-import { contiguousData } from './elementwise.js';
+import { contiguousData, copyInto } from './elementwise.js';
+import { arr } from './storage.js';
+import { forEachRow } from './strided.js';
 
-function dtypeOfArr(a: TypedArray): DType {
-  if (a instanceof Float32Array) return 'float32';
-  if (a instanceof Float64Array) return 'float64';
-  if (a instanceof Int32Array) return 'int32';
-  return 'bool';
+function outOfRange(op: string, i: number, size: number, dim: number): IndexError {
+  return new IndexError(`${op}: index ${i} is out of bounds for dim ${dim} with size ${size}`);
 }
 
-function checkIdx(op: string, i: number, size: number, dim: number): number {
-  if (i < -size || i >= size) {
-    throw new IndexError(`${op}: index ${i} is out of bounds for dim ${dim} with size ${size}`);
+/** Throws unless every entry of the (contiguous) index array is in [0, size). */
+function checkAll(op: string, I: TypedArray, size: number, dim: number): void {
+  for (let j = 0; j < I.length; j++) {
+    const i = I[j]!;
+    if (i < 0 || i >= size) throw outOfRange(op, i, size, dim);
   }
-  return i < 0 ? i + size : i;
 }
 
-/** Row-major multi-index walk: calls fn(flatIndexInShape, coords) for each element. */
-function strideOf(shape: readonly number[]): number[] {
-  const st = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    st[i] = acc;
-    acc *= shape[i]!;
-  }
-  return st;
-}
-
-/** torch.gather along `dim`. */
+/** torch.gather along `dim`: the result has index's shape. Reads x and index through their strides. */
 export function gatherKernel(x: View, dim: number, index: View): TypedArray {
-  const X = contiguousData(x);
-  const I = contiguousData(index);
-  const ishape = index.shape;
-  const n = numelOf(ishape);
-  const o = allocArray(dtypeOfArr(X), n);
-  const xs = strideOf(x.shape);
-  const is = strideOf(ishape);
-  const nd = ishape.length;
+  const X = arr(x);
+  const I = arr(index);
+  const o = allocArray(dtypeOfArray(X), numelOf(index.shape));
   const size = x.shape[dim]!;
-  for (let f = 0; f < n; f++) {
-    let rem = f;
-    let off = 0;
-    for (let d = 0; d < nd; d++) {
-      const c = Math.floor(rem / is[d]!);
-      rem -= c * is[d]!;
-      off += (d === dim ? checkIdx('gather', I[f]!, size, dim) : c) * xs[d]!;
+  const dimStride = x.strides[dim]!;
+  const xs = x.strides.slice();
+  xs[dim] = 0;
+  forEachRow(index.shape, [index.strides, xs], [index.offset, x.offset], (out, offs, inner, st) => {
+    let p = offs[0]!;
+    let q = offs[1]!;
+    const sp = st[0]!;
+    const sq = st[1]!;
+    for (let k = 0; k < inner; k++, p += sp, q += sq) {
+      const i = I[p]!;
+      if (i < 0 || i >= size) throw outOfRange('gather', i, size, dim);
+      o[out + k] = X[q + i * dimStride]!;
     }
-    o[f] = X[off]!;
-  }
+  });
   return o;
 }
 
-/** torch.scatter / scatter_add along `dim`, out of place. */
+/**
+ * torch.scatter / scatter_add along `dim`, out of place: a contiguous copy of base with src written
+ * (or added) at the indexed positions. index and src share a shape (src may be strided or broadcast).
+ */
 export function scatterKernel(
   base: View,
   dim: number,
@@ -65,26 +57,34 @@ export function scatterKernel(
   src: View,
   reduce: 'none' | 'add',
 ): TypedArray {
-  const o = contiguousData(base).slice();
-  const I = contiguousData(index);
-  const S = contiguousData(src);
-  const ishape = index.shape;
-  const n = numelOf(ishape);
-  const bs = strideOf(base.shape);
-  const is = strideOf(ishape);
-  const nd = ishape.length;
+  const op = reduce === 'add' ? 'scatterAdd' : 'scatter';
+  const o = allocArray(dtypeOfArray(arr(base)), numelOf(base.shape));
+  copyInto(o, 0, base);
+  const I = arr(index);
+  const S = arr(src);
   const size = base.shape[dim]!;
-  for (let f = 0; f < n; f++) {
-    let rem = f;
-    let off = 0;
-    for (let d = 0; d < nd; d++) {
-      const c = Math.floor(rem / is[d]!);
-      rem -= c * is[d]!;
-      off += (d === dim ? checkIdx('scatter', I[f]!, size, dim) : c) * bs[d]!;
-    }
-    if (reduce === 'add') o[off]! += S[f]!;
-    else o[off] = S[f]!;
-  }
+  const bs = contiguousStrides(base.shape);
+  const dimStride = bs[dim]!;
+  bs[dim] = 0;
+  forEachRow(
+    index.shape,
+    [index.strides, src.strides, bs],
+    [index.offset, src.offset, 0],
+    (_out, offs, inner, st) => {
+      let p = offs[0]!;
+      let q = offs[1]!;
+      let r = offs[2]!;
+      const sp = st[0]!;
+      const sq = st[1]!;
+      const sr = st[2]!;
+      for (let k = 0; k < inner; k++, p += sp, q += sq, r += sr) {
+        const i = I[p]!;
+        if (i < 0 || i >= size) throw outOfRange(op, i, size, dim);
+        if (reduce === 'add') o[r + i * dimStride]! += S[q]!;
+        else o[r + i * dimStride] = S[q]!;
+      }
+    },
+  );
   return o;
 }
 
@@ -93,34 +93,44 @@ export function indexSelectKernel(x: View, dim: number, index: View): TypedArray
   const X = contiguousData(x);
   const I = contiguousData(index);
   const size = x.shape[dim]!;
+  checkAll('indexSelect', I, size, dim);
   let inner = 1;
   for (let d = dim + 1; d < x.shape.length; d++) inner *= x.shape[d]!;
-  const outer = size * inner === 0 ? numelOf(x.shape.slice(0, dim)) : X.length / (size * inner);
+  const outer = numelOf(x.shape.slice(0, dim));
   const k = I.length;
-  const o = allocArray(dtypeOfArr(X), outer * k * inner);
+  const o = allocArray(dtypeOfArray(X), outer * k * inner);
+  if (inner === 1) {
+    for (let a = 0; a < outer; a++) {
+      const sb = a * size;
+      const db = a * k;
+      for (let j = 0; j < k; j++) o[db + j] = X[sb + I[j]!]!;
+    }
+    return o;
+  }
   for (let a = 0; a < outer; a++) {
     for (let j = 0; j < k; j++) {
-      const src = (a * size + checkIdx('indexSelect', I[j]!, size, dim)) * inner;
-      const dst = (a * k + j) * inner;
-      for (let c = 0; c < inner; c++) o[dst + c] = X[src + c]!;
+      const s = (a * size + I[j]!) * inner;
+      o.set(X.subarray(s, s + inner), (a * k + j) * inner);
     }
   }
   return o;
 }
 
-/** Copy of base with src slices added at `index` along `dim` (index_add). */
+/** Copy of base with src slices added at `index` along `dim` (index_add); src has base's shape with `dim` resized to the index length. */
 export function indexAddKernel(base: View, dim: number, index: View, src: View): TypedArray {
-  const o = contiguousData(base).slice();
+  const o = allocArray(dtypeOfArray(arr(base)), numelOf(base.shape));
+  copyInto(o, 0, base);
   const I = contiguousData(index);
   const S = contiguousData(src);
   const size = base.shape[dim]!;
+  checkAll('indexAdd', I, size, dim);
   let inner = 1;
   for (let d = dim + 1; d < base.shape.length; d++) inner *= base.shape[d]!;
   const outer = numelOf(base.shape.slice(0, dim));
   const k = I.length;
   for (let a = 0; a < outer; a++) {
     for (let j = 0; j < k; j++) {
-      const dst = (a * size + checkIdx('indexAdd', I[j]!, size, dim)) * inner;
+      const dst = (a * size + I[j]!) * inner;
       const s = (a * k + j) * inner;
       for (let c = 0; c < inner; c++) o[dst + c]! += S[s + c]!;
     }

@@ -1,8 +1,12 @@
 /**
  * Reduction and scan CPU kernels.
+ *
+ * A reduction is brought to the layout [outer, r, inner] (r = product of the reduced sizes): without
+ * copying when the tensor is contiguous and the reduced dims are adjacent, otherwise by one strided
+ * copy with the reduced dims moved to the end. Sums and products accumulate in float64.
  * @module
  */
-import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
+import { allocArray, type DType, dtypeOfArray, type TypedArray } from '../../core/dtype.js';
 import { numelOf } from '../../core/shape.js';
 import type { ReduceOp, View } from '../backend.js';
 import { contiguousData } from './elementwise.js';
@@ -21,86 +25,7 @@ function moveToEnd(x: View, dims: readonly number[]): View {
   };
 }
 
-/** Reduces `dims` away. Values keep x's dtype (sum/prod of bool/int32 give int32); arg ops give int32. */
-export function reduceKernel(op: ReduceOp, x: View, dims: readonly number[]): TypedArray {
-  let r = 1;
-  for (const d of dims) r *= x.shape[d]!;
-  const outer = numelOf(x.shape) / (r || 1);
-  const outN = r === 0 ? numelOf(x.shape.filter((_, i) => !dims.includes(i))) : outer;
-  const src = arr(x);
-  const isArg = op === 'argmax' || op === 'argmin';
-  const outType: DType = isArg ? 'int32' : src instanceof Uint8Array ? 'int32' : dtypeOfArr(src);
-  const o = allocArray(outType, outN);
-  if (r === 0) {
-    if (op === 'prod') o.fill(1);
-    else if (op === 'max' || op === 'min' || isArg) {
-      if (outN > 0) throw new Error(`reduce ${op}: cannot reduce over a zero-size dim`);
-    }
-    return o;
-  }
-  // Fast path: single reduced dim on a contiguous tensor -> [outer, r, inner] without copying.
-  let data: TypedArray;
-  let inner = 1;
-  let outerN = outer;
-  if (dims.length === 1 && isPlainContiguous(x)) {
-    const d = dims[0]!;
-    for (let i = d + 1; i < x.shape.length; i++) inner *= x.shape[i]!;
-    outerN = outer / inner;
-    data = src.subarray(x.offset, x.offset + numelOf(x.shape));
-  } else {
-    data = contiguousData(moveToEnd(x, dims));
-  }
-  for (let a = 0; a < outerN; a++) {
-    for (let c = 0; c < inner; c++) {
-      let p = a * r * inner + c;
-      const oi = a * inner + c;
-      switch (op) {
-        case 'sum': {
-          let s = 0;
-          for (let i = 0; i < r; i++, p += inner) s += data[p]!;
-          o[oi] = s;
-          break;
-        }
-        case 'prod': {
-          let s = 1;
-          for (let i = 0; i < r; i++, p += inner) s *= data[p]!;
-          o[oi] = s;
-          break;
-        }
-        case 'max':
-        case 'argmax': {
-          let best = data[p]!;
-          let bi = 0;
-          for (let i = 0; i < r; i++, p += inner) {
-            const v = data[p]!;
-            if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
-              best = v;
-              bi = i;
-            }
-          }
-          o[oi] = op === 'max' ? best : bi;
-          break;
-        }
-        case 'min':
-        case 'argmin': {
-          let best = data[p]!;
-          let bi = 0;
-          for (let i = 0; i < r; i++, p += inner) {
-            const v = data[p]!;
-            if (v < best || (Number.isNaN(v) && !Number.isNaN(best))) {
-              best = v;
-              bi = i;
-            }
-          }
-          o[oi] = op === 'min' ? best : bi;
-          break;
-        }
-      }
-    }
-  }
-  return o;
-}
-
+/** True when the view's elements are row-major without gaps (size-1 dims may have any stride). */
 function isPlainContiguous(x: View): boolean {
   let acc = 1;
   for (let i = x.shape.length - 1; i >= 0; i--) {
@@ -110,28 +35,171 @@ function isPlainContiguous(x: View): boolean {
   return true;
 }
 
-function dtypeOfArr(a: TypedArray): DType {
-  if (a instanceof Float32Array) return 'float32';
-  if (a instanceof Float64Array) return 'float64';
-  return 'int32';
+/** Output dtype of a reduction: int32 for arg ops and for sum/prod of bool; otherwise x's dtype. */
+function reduceOutType(op: ReduceOp, src: TypedArray): DType {
+  if (op === 'argmax' || op === 'argmin') return 'int32';
+  const dt = dtypeOfArray(src);
+  if (dt === 'bool' && (op === 'sum' || op === 'prod')) return 'int32';
+  return dt;
 }
 
-/** Inclusive scan along `dim`. */
+/**
+ * Reduces `dims` (sorted, distinct) away. Values keep x's dtype (sum/prod of bool give int32); arg
+ * ops give int32 indices into the reduced (flattened) dims. max/min propagate NaN (first NaN wins).
+ */
+export function reduceKernel(op: ReduceOp, x: View, dims: readonly number[]): TypedArray {
+  const src = arr(x);
+  const outType = reduceOutType(op, src);
+  let r = 1;
+  for (const d of dims) r *= x.shape[d]!;
+  let outN = 1;
+  for (let d = 0; d < x.shape.length; d++) if (!dims.includes(d)) outN *= x.shape[d]!;
+  const o = allocArray(outType, outN);
+  if (outN === 0) return o;
+  if (r === 0) {
+    if (op === 'prod') o.fill(1);
+    else if (op !== 'sum') throw new Error(`reduce ${op}: cannot reduce over a zero-size dim`);
+    return o;
+  }
+  // Layout [outer, r, inner].
+  let data: TypedArray;
+  let inner = 1;
+  const first = dims.length ? dims[0]! : 0;
+  const last = dims.length ? dims[dims.length - 1]! : -1;
+  if (isPlainContiguous(x) && last - first + 1 === dims.length) {
+    for (let i = last + 1; i < x.shape.length; i++) inner *= x.shape[i]!;
+    data = src.subarray(x.offset, x.offset + numelOf(x.shape));
+  } else {
+    data = contiguousData(moveToEnd(x, dims));
+  }
+  const outer = outN / inner;
+  if (inner === 1) reduceRows(op, data, r, outer, o);
+  else reduceStrided(op, data, r, outer, inner, o);
+  return o;
+}
+
+/** Reduces `outer` contiguous runs of length r. */
+function reduceRows(op: ReduceOp, data: TypedArray, r: number, outer: number, o: TypedArray): void {
+  switch (op) {
+    case 'sum':
+      for (let a = 0, p = 0; a < outer; a++) {
+        let s = 0;
+        for (const end = p + r; p < end; p++) s += data[p]!;
+        o[a] = s;
+      }
+      return;
+    case 'prod':
+      for (let a = 0, p = 0; a < outer; a++) {
+        let s = 1;
+        for (const end = p + r; p < end; p++) s *= data[p]!;
+        o[a] = s;
+      }
+      return;
+    default: {
+      const isMax = op === 'max' || op === 'argmax';
+      const isArg = op === 'argmax' || op === 'argmin';
+      for (let a = 0; a < outer; a++) {
+        const base = a * r;
+        let best = data[base]!;
+        let bi = 0;
+        if (!Number.isNaN(best)) {
+          for (let i = 1; i < r; i++) {
+            const v = data[base + i]!;
+            if (Number.isNaN(v)) {
+              best = v;
+              bi = i;
+              break;
+            }
+            if (isMax ? v > best : v < best) {
+              best = v;
+              bi = i;
+            }
+          }
+        }
+        o[a] = isArg ? bi : best;
+      }
+    }
+  }
+}
+
+/** Reduces the middle axis of [outer, r, inner] with inner > 1, walking memory in order. */
+function reduceStrided(
+  op: ReduceOp,
+  data: TypedArray,
+  r: number,
+  outer: number,
+  inner: number,
+  o: TypedArray,
+): void {
+  const acc = new Float64Array(inner);
+  if (op === 'sum' || op === 'prod') {
+    const isSum = op === 'sum';
+    for (let a = 0; a < outer; a++) {
+      acc.fill(isSum ? 0 : 1);
+      let p = a * r * inner;
+      for (let i = 0; i < r; i++) {
+        if (isSum) for (let c = 0; c < inner; c++, p++) acc[c]! += data[p]!;
+        else for (let c = 0; c < inner; c++, p++) acc[c]! *= data[p]!;
+      }
+      const ob = a * inner;
+      for (let c = 0; c < inner; c++) o[ob + c] = acc[c]!;
+    }
+    return;
+  }
+  const isMax = op === 'max' || op === 'argmax';
+  const isArg = op === 'argmax' || op === 'argmin';
+  const idx = new Int32Array(inner);
+  for (let a = 0; a < outer; a++) {
+    let p = a * r * inner;
+    for (let c = 0; c < inner; c++, p++) acc[c] = data[p]!;
+    idx.fill(0);
+    for (let i = 1; i < r; i++) {
+      for (let c = 0; c < inner; c++, p++) {
+        const v = data[p]!;
+        const best = acc[c]!;
+        if (Number.isNaN(best)) continue;
+        if (Number.isNaN(v) || (isMax ? v > best : v < best)) {
+          acc[c] = v;
+          idx[c] = i;
+        }
+      }
+    }
+    const ob = a * inner;
+    if (isArg) for (let c = 0; c < inner; c++) o[ob + c] = idx[c]!;
+    else for (let c = 0; c < inner; c++) o[ob + c] = acc[c]!;
+  }
+}
+
+/** Inclusive scan along `dim` (bool input gives int32). */
 export function cumulativeKernel(op: 'sum' | 'prod', x: View, dim: number): TypedArray {
   const src = contiguousData(x);
-  const outType: DType = src instanceof Uint8Array ? 'int32' : dtypeOfArr(src);
-  const o = allocArray(outType, src.length);
+  const dt = dtypeOfArray(src);
+  const o = allocArray(dt === 'bool' ? 'int32' : dt, src.length);
+  if (x.shape.length === 0) {
+    if (src.length) o[0] = src[0]!;
+    return o;
+  }
   const r = x.shape[dim]!;
   let inner = 1;
   for (let i = dim + 1; i < x.shape.length; i++) inner *= x.shape[i]!;
-  const outer = r * inner === 0 ? 0 : src.length / (r * inner);
+  if (r * inner === 0) return o;
+  const outer = src.length / (r * inner);
+  const isSum = op === 'sum';
+  const acc = new Float64Array(inner);
   for (let a = 0; a < outer; a++) {
-    for (let c = 0; c < inner; c++) {
-      let p = a * r * inner + c;
-      let acc = op === 'sum' ? 0 : 1;
-      for (let i = 0; i < r; i++, p += inner) {
-        acc = op === 'sum' ? acc + src[p]! : acc * src[p]!;
-        o[p] = acc;
+    acc.fill(isSum ? 0 : 1);
+    let p = a * r * inner;
+    for (let i = 0; i < r; i++) {
+      if (isSum) {
+        for (let c = 0; c < inner; c++, p++) {
+          acc[c]! += src[p]!;
+          o[p] = acc[c]!;
+        }
+      } else {
+        for (let c = 0; c < inner; c++, p++) {
+          acc[c]! *= src[p]!;
+          o[p] = acc[c]!;
+        }
       }
     }
   }

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import {
+  bmm,
+  DTypeError,
+  gradcheck,
+  gradgradcheck,
+  makeView,
+  matmul,
+  mm,
+  ones,
+  randn,
+  ShapeError,
+  type Tensor,
+  tensor,
+  zeros,
+} from '../../src/index.js';
+import { checkReference, type RefImpl } from '../helpers/reference.js';
+
+type Kw = Record<string, unknown>;
+
+/** x[..., ::2] of a contiguous tensor (differentiable view). */
+function stridedLast(x: Tensor): Tensor {
+  const shape = x.shape.slice();
+  const last = shape.length - 1;
+  shape[last] = Math.ceil(shape[last]! / 2);
+  const strides = x.strides.slice();
+  strides[last] = strides[last]! * 2;
+  const mask = tensor([1, 0], { dtype: x.dtype });
+  return makeView(x, shape, strides, x.offset, 'Slice', (g) => g.unsqueeze(-1).mul(mask).reshape(x.shape));
+}
+
+function pre(v: unknown, p: unknown): Tensor {
+  const x = v as Tensor;
+  if (p === 't') return x.transpose(-1, -2);
+  if (p === 's') return stridedLast(x);
+  return x;
+}
+
+const run =
+  (f: (a: Tensor, b: Tensor) => Tensor): RefImpl =>
+  ([a, b], kw: Kw) =>
+    f(pre(a, kw.pa), pre(b, kw.pb));
+
+const impls: Record<string, RefImpl> = { matmul: run(matmul), mm: run(mm), bmm: run(bmm) };
+
+const f64 = (shape: number[]): Tensor => randn(shape, { dtype: 'float64' }).requiresGrad_();
+
+describe('matmul against PyTorch', () => {
+  it('matches forward values and gradients (all rank combinations, broadcasting, views, size 0)', () => {
+    expect(checkReference('matmul', impls, { checkDtype: true })).toBeGreaterThan(25);
+  });
+});
+
+describe('matmul', () => {
+  it('follows the PyTorch rank rules for output shapes', () => {
+    const s = (a: number[], b: number[]): number[] => matmul(ones(a), ones(b)).shape.slice();
+    expect(s([4], [4])).toEqual([]);
+    expect(s([3], [3, 4])).toEqual([4]);
+    expect(s([2, 3], [3])).toEqual([2]);
+    expect(s([2, 1, 3, 4], [5, 4, 2])).toEqual([2, 5, 3, 2]);
+    expect(s([4], [2, 4, 3])).toEqual([2, 3]);
+    expect(s([2, 3, 4], [4])).toEqual([2, 3]);
+    expect(s([2, 0], [0, 3])).toEqual([2, 3]);
+    expect(matmul(ones([2, 0]), ones([0, 3])).toArray()).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
+  });
+
+  it('promotes mixed float dtypes and has tensor methods', () => {
+    const a = ones([2, 3], { dtype: 'float32' });
+    const b = ones([3, 2], { dtype: 'float64' });
+    expect(matmul(a, b).dtype).toBe('float64');
+    expect(a.matmul(a.t()).toArray()).toEqual([
+      [3, 3],
+      [3, 3],
+    ]);
+    expect(a.mm(a.t()).shape).toEqual([2, 2]);
+    expect(ones([2, 2, 3]).bmm(ones([2, 3, 1])).shape).toEqual([2, 2, 1]);
+  });
+
+  it('gradcheck and gradgradcheck', () => {
+    expect(gradcheck(matmul, [f64([2, 1, 3, 4]), f64([5, 4, 2])])).toBe(true);
+    expect(gradcheck(matmul, [f64([4]), f64([4])])).toBe(true);
+    expect(gradcheck(matmul, [f64([3]), f64([2, 3, 4])])).toBe(true);
+    expect(gradcheck(matmul, [f64([2, 3, 4]), f64([4])])).toBe(true);
+    expect(gradcheck((a, b) => matmul(a.t(), b), [f64([3, 2]), f64([3, 4])])).toBe(true);
+    expect(gradcheck(matmul, [f64([2, 0]), f64([0, 3])])).toBe(true);
+    expect(gradgradcheck(matmul, [f64([2, 3]), f64([3, 2])])).toBe(true);
+    expect(gradgradcheck(matmul, [f64([2, 1, 2, 3]), f64([3, 3, 2])])).toBe(true);
+  });
+
+  it('errors name the op and the shapes', () => {
+    expect(() => matmul(zeros([2, 3]), zeros([4, 5]))).toThrow(ShapeError);
+    expect(() => matmul(zeros([2, 3]), zeros([4, 5]))).toThrow(
+      'matmul: shapes [2,3] and [4,5] cannot be multiplied (3 != 4)',
+    );
+    expect(() => matmul(zeros([3]), zeros([4]))).toThrow(
+      /matmul: shapes \[3\] and \[4\] cannot be multiplied/,
+    );
+    expect(() => matmul(zeros([2, 3]), zeros([2]))).toThrow(
+      /matmul: shapes \[2,3\] and \[2\] cannot be multiplied/,
+    );
+    expect(() => matmul(zeros([2, 2, 3]), zeros([3, 3, 4]))).toThrow(
+      /matmul: shapes \[2\] and \[3\] cannot be broadcast together/,
+    );
+    expect(() => matmul(zeros([]), zeros([3]))).toThrow(/matmul: both arguments need at least 1 dim/);
+    expect(() => matmul(tensor([1, 2]), tensor([1, 2]))).toThrow(DTypeError);
+    expect(() => mm(zeros([2, 3, 4]), zeros([4, 2]))).toThrow(
+      /mm: expects 2-d tensors, got shapes \[2,3,4\]/,
+    );
+    expect(() => bmm(zeros([2, 3, 4]), zeros([3, 4, 2]))).toThrow(
+      /bmm: expects 3-d tensors with equal batch size/,
+    );
+  });
+});
