@@ -1,0 +1,114 @@
+/**
+ * Containers: `Sequential`, `ModuleList`, `ModuleDict`.
+ * @module
+ */
+import { IndexError, ValueError } from '../../core/errors.js';
+import { Module } from '../module.js';
+
+/** Calls any module's forward with untyped inputs (containers do not know their children's signatures). */
+export function callModule(m: Module, ...inputs: unknown[]): unknown {
+  return (m.forward as (...a: unknown[]) => unknown)(...inputs);
+}
+
+/** Runs its children in order, feeding each output to the next. Children are named '0', '1', ... */
+export class Sequential extends Module {
+  constructor(...layers: Module[]) {
+    super();
+    layers.forEach((m, i) => {
+      this.register(String(i), m);
+    });
+  }
+
+  /** Number of children. */
+  get length(): number {
+    return this.children().length;
+  }
+
+  /** The i-th child (negative counts from the end). */
+  at(i: number): Module {
+    const kids = this.children();
+    const j = i < 0 ? i + kids.length : i;
+    if (j < 0 || j >= kids.length)
+      throw new IndexError(`Sequential: index ${i} out of range for ${kids.length} layers`);
+    return kids[j]!;
+  }
+
+  /** Replaces the i-th child (e.g. a new head for fine-tuning). */
+  set(i: number, m: Module): void {
+    const n = this.children().length;
+    const j = i < 0 ? i + n : i;
+    if (j < 0 || j >= n) throw new IndexError(`Sequential: index ${i} out of range for ${n} layers`);
+    this.register(String(j), m);
+  }
+
+  /** Appends a child; returns this. */
+  append(m: Module): this {
+    this.register(String(this.children().length), m);
+    return this;
+  }
+
+  override forward<T = unknown>(x: unknown): T {
+    let y = x;
+    for (const m of this.children()) y = callModule(m, y);
+    return y as T;
+  }
+}
+
+/** A list of submodules, registered as '0', '1', ... (no forward of its own). */
+export class ModuleList extends Module {
+  constructor(modules: readonly Module[] = []) {
+    super();
+    modules.forEach((m, i) => {
+      this.register(String(i), m);
+    });
+  }
+  /** Number of modules. */
+  get length(): number {
+    return this.children().length;
+  }
+  /** The i-th module. */
+  at(i: number): Module {
+    const kids = this.children();
+    const j = i < 0 ? i + kids.length : i;
+    if (j < 0 || j >= kids.length)
+      throw new IndexError(`ModuleList: index ${i} out of range for ${kids.length} modules`);
+    return kids[j]!;
+  }
+  /** Appends a module; returns this. */
+  append(m: Module): this {
+    this.register(String(this.children().length), m);
+    return this;
+  }
+  /** Iterates over the modules. */
+  [Symbol.iterator](): Iterator<Module> {
+    return this.children()[Symbol.iterator]();
+  }
+  override forward(): never {
+    throw new ValueError('ModuleList has no forward; iterate over it and call each module');
+  }
+}
+
+/** Submodules by name (no forward of its own). */
+export class ModuleDict extends Module {
+  constructor(modules: Record<string, Module> = {}) {
+    super();
+    for (const [k, m] of Object.entries(modules)) this.register(k, m);
+  }
+  /** The module named `key`. */
+  get(key: string): Module {
+    const m = this.getRegistered(key);
+    if (!(m instanceof Module)) throw new IndexError(`ModuleDict: no module named '${key}'`);
+    return m;
+  }
+  /** Adds or replaces the module named `key`. */
+  set(key: string, m: Module): void {
+    this.register(key, m);
+  }
+  /** Names of the modules. */
+  keys(): string[] {
+    return this.namedChildren().map((e) => e[0]);
+  }
+  override forward(): never {
+    throw new ValueError('ModuleDict has no forward; look modules up with get() and call them');
+  }
+}
