@@ -1,34 +1,40 @@
 /**
  * General matrix multiply (GEMM) for the CPU backend, in plain TypeScript.
  *
- * Design (the classic Goto/BLIS structure, adapted to what V8's optimizing compiler does well):
- * - Loop nest `jc` (NC columns of C) → `pc` (KC slice of k, pack B) → `ic` (MC rows, pack A) → `jr` (NR-wide
+ * Design (the Goto/BLIS structure, adapted to what V8's optimizing compiler does well):
+ * - Loop nest `jc` (NC columns of C) → `pc` (KC slice of k; pack B) → `ic` (MC rows; pack A) → `jr` (NR-wide
  *   micro-panel of B, stays in L1) → `ir` (MR-tall micro-panel of A, from L2) → micro-kernel.
  * - Packed panels live in module-level scratch arrays that are grown on demand and reused, so the hot path
  *   never allocates. Packing reads any (even 0 or negative) strides, so transposes and broadcasts are free.
  * - The micro-kernel keeps an MR x NR = 2 x 3 tile of C in local doubles, loads MR + NR packed values per
  *   step of k and does MR * NR multiply-adds. Accumulation is in doubles for both f32 and f64.
- * - Edge tiles (m % MR, n % NR) are zero-padded in the packed panels; only the valid part is stored.
- * - Small products and matrix-vector shapes skip packing and use a direct strided loop.
+ * - Edge tiles (m % MR, n % NR) are zero-padded in the packed panels; only their valid part is stored.
+ * - Tiny products and matrix-vector-like shapes (m or n < 3) skip packing and use a direct loop that keeps
+ *   four dot products in registers (about 2x faster than packing when every element is used only once).
  *
- * Why these particular choices (measured with `npx tsx bench/gemm-micro.ts` and variants of this file):
- * - Larger register tiles (3x4, 4x4, 2x6, ...) are slower in V8: TurboFan schedules all the products of a step
- *   before the adds, so anything above ~13 live doubles spills accumulators to the stack every step. 2x3 is
- *   the largest tile whose loop compiles with no spills, and it beat 3x4/4x3 (the best spilling tiles) by ~25%.
- * - The packed panels are plain `number[]` arrays with PACKED_DOUBLE elements, not Float64Arrays: V8 loads
- *   from them with a single bounds check and no base/external-pointer arithmetic (~15% fewer instructions in
- *   the loop, ~25% faster overall). Float32 packing was no faster than Float64 and loses nothing here.
- * - Panel indices are masked (`& IDX_MASK`) once per step so that V8 can prove `i + 1`, `i + 2` cannot
- *   overflow and drops the per-load overflow checks (worth ~20% on the 2x3 kernel).
- * - KC = 512 beat 128 and 256 slightly; MC and NC matter little at this speed.
+ * Why these choices (each measured against the alternatives with variants of this file):
+ * - Larger register tiles (3x4, 4x3, 4x4, 2x4, 2x6) are slower in V8: TurboFan schedules all the products of
+ *   a step before the adds, so above ~13 live doubles it spills accumulators to the stack on every step.
+ *   2x3 is the largest tile whose loop compiles without spills; it beat the best spilling tile (3x4) by ~25%.
+ * - The packed panels are plain `number[]` arrays with PACKED_DOUBLE elements rather than Float64Arrays:
+ *   V8 loads from them with one bounds check and no base/external-pointer arithmetic, which gives ~20% fewer
+ *   instructions in the loop and ~30% more GFLOP/s. Float32 packing was no faster than double packing.
+ * - Panel indices are masked (`& IDX_MASK`) once per step, so V8 can prove `i + 1`, `i + 2` do not overflow
+ *   and drops the per-load overflow checks (~10%).
+ * - KC = 512 beat 128/256/384 by a few percent; MC (64..256) and the jr/ir loop order made no measurable
+ *   difference at this speed. NC = 1536 caps the packed-B scratch at ~6 MB. The tile goes through a small
+ *   Float64Array on its way to C, which costs 12 extra memory accesses per 6144 flops at KC = 512.
  *
- * Measured on the 2-core AMD EPYC dev VM, Node 20, single thread, medians of several runs (noisy shared host;
- * `npx tsx bench/gemm-micro.ts`), GFLOP/s = 2 m n k / time:
+ * Measured with `npx tsx bench/gemm-micro.ts` on the 2-core AMD EPYC dev VM, Node 20.20, single thread,
+ * square row-major products, GFLOP/s = 2 n^3 / wall time, median of the per-run medians of 8 runs:
  *
- *   size   |  f32  |  f64
- *   128    |  TODO |  TODO
- *   512    |  TODO |  TODO
- *   1024   |  TODO |  TODO
+ *   n      f32    f64
+ *   128    6.3    6.3
+ *   512    6.7    6.7
+ *   1024   6.8    6.75
+ *
+ * (TensorFlow.js's CPU backend: ~0.93 GFLOP/s.) The host is shared: in busy periods every number here,
+ * and any other CPU-bound loop, runs ~1.6x slower (4.2-4.6 GFLOP/s); compare variants in the same period.
  *
  * @module
  */
@@ -45,9 +51,11 @@ const KC = 512;
 /** Rows of C per packed-A block (a multiple of MR). */
 const MC = 128;
 /** Columns of C per packed-B block (a multiple of NR). */
-const NC = 3072;
+const NC = 1536;
 /** Products with at most this many multiply-adds go straight to the direct loop (packing would dominate). */
-const SMALL_WORK = 8 * 8 * 8;
+const SMALL_WORK = 5 * 5 * 5;
+/** Products with fewer rows or columns than this use the direct loop (matrix-vector like shapes). */
+const DIRECT_DIM = 3;
 /** Index mask: packed scratch never reaches 2^30 entries, and the mask lets V8 drop overflow checks. */
 const IDX_MASK = 0x3fffffff;
 
@@ -250,7 +258,11 @@ function macroKernel(
   }
 }
 
-/** Direct strided dot-product loop, for tiny products and vector shapes where packing does not pay off. */
+/**
+ * Direct loop without packing, for tiny products and matrix-vector shapes (where every element of the big
+ * operand is used once, so packing it would cost as much as the product). C element (i, j) is at
+ * `c[cOff + i * cRs + j * cCs]`. Each row of A is multiplied with four columns of B at a time.
+ */
 function gemmDirect(
   m: number,
   n: number,
@@ -265,12 +277,46 @@ function gemmDirect(
   bCs: number,
   c: FloatArray,
   cOff: number,
+  cRs: number,
+  cCs: number,
   accumulate: boolean,
 ): void {
+  const bCs2 = 2 * bCs;
+  const bCs3 = 3 * bCs;
   for (let i = 0; i < m; i++) {
     const aRow = aOff + i * aRs;
-    const cRow = cOff + i * n;
-    for (let j = 0; j < n; j++) {
+    const cRow = cOff + i * cRs;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      let ai = aRow;
+      let bi = bOff + j * bCs;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let p = 0; p < k; p++) {
+        const av = a[ai]!;
+        s0 += av * b[bi]!;
+        s1 += av * b[bi + bCs]!;
+        s2 += av * b[bi + bCs2]!;
+        s3 += av * b[bi + bCs3]!;
+        ai += aCs;
+        bi += bRs;
+      }
+      const ci = cRow + j * cCs;
+      if (accumulate) {
+        c[ci] = c[ci]! + s0;
+        c[ci + cCs] = c[ci + cCs]! + s1;
+        c[ci + 2 * cCs] = c[ci + 2 * cCs]! + s2;
+        c[ci + 3 * cCs] = c[ci + 3 * cCs]! + s3;
+      } else {
+        c[ci] = s0;
+        c[ci + cCs] = s1;
+        c[ci + 2 * cCs] = s2;
+        c[ci + 3 * cCs] = s3;
+      }
+    }
+    for (; j < n; j++) {
       let ai = aRow;
       let bi = bOff + j * bCs;
       let s = 0;
@@ -279,7 +325,8 @@ function gemmDirect(
         ai += aCs;
         bi += bRs;
       }
-      c[cRow + j] = accumulate ? c[cRow + j]! + s : s;
+      const ci = cRow + j * cCs;
+      c[ci] = accumulate ? c[ci]! + s : s;
     }
   }
 }
@@ -328,8 +375,13 @@ export function gemm(
     if (!accumulate) c.fill(0, cOff, cOff + m * n);
     return;
   }
-  if (m === 1 || n === 1 || m * n * k <= SMALL_WORK) {
-    gemmDirect(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, accumulate);
+  if (n < DIRECT_DIM && n < m) {
+    // Few columns: C^T = B^T A^T has few rows, which the direct loop handles best.
+    gemmDirect(n, m, k, b, bOff, bCs, bRs, a, aOff, aCs, aRs, c, cOff, 1, n, accumulate);
+    return;
+  }
+  if (m < DIRECT_DIM || m * n * k <= SMALL_WORK) {
+    gemmDirect(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, n, 1, accumulate);
     return;
   }
   const kcMax = Math.min(KC, k);

@@ -175,13 +175,16 @@ describe('gemm', () => {
         }
       });
 
-      it('handles vector shapes (m = 1 or n = 1)', () => {
+      it('handles vector-like shapes (m or n of 1 or 2)', () => {
         let seed = 100;
         for (const [m, n, k] of [
           [1, 50, 40],
           [50, 1, 40],
           [1, 1, 300],
           [1, 200, 3],
+          [2, 40, 30],
+          [40, 2, 30],
+          [2, 2, 50],
         ] as [number, number, number][]) {
           for (const layout of ['rowmajor', 'transBoth'] as Layout[])
             check(Ctor, tol, m, n, k, layout, false, seed++);
@@ -205,8 +208,8 @@ describe('gemm', () => {
         // k > KC (512) splits k; m > MC (128) and n with remainders exercise every edge-tile case.
         check(Ctor, tol, 131, 47, 1030, 'rowmajor', false, 300);
         check(Ctor, tol, 131, 47, 1030, 'transA', true, 301);
-        check(Ctor, tol, 3, 3100, 5, 'rowmajor', false, 302);
-        check(Ctor, tol, 3, 3100, 5, 'transB', true, 303);
+        check(Ctor, tol, 4, 3100, 5, 'rowmajor', false, 302);
+        check(Ctor, tol, 4, 3100, 5, 'transB', true, 303);
       });
 
       it('matches the naive loop on random shapes', () => {
