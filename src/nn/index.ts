@@ -7,3 +7,5 @@ export * as init from './init.js';
 export { type ForwardHook, type ForwardPreHook, type LoadResult, Module } from './module.js';
 export * from './modules/index.js';
 export { Parameter } from './parameter.js';
+export { type SummaryOptions, summary } from './summary.js';
+export * as utils from './utils.js';

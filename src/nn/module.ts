@@ -6,12 +6,14 @@
  * @module
  */
 import { noGrad } from '../autograd/grad-mode.js';
-import { ShapeError, ValueError } from '../core/errors.js';
+import { type DType, isFloating } from '../core/dtype.js';
+import { IndexError, ShapeError, ValueError } from '../core/errors.js';
 import { fmt } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { Parameter } from './parameter.js';
 
 /** Called before forward with the inputs; may return replacement inputs. */
+// biome-ignore lint/suspicious/noConfusingVoidType: hooks written as `() => { ... }` (returning nothing) must type-check
 export type ForwardPreHook = (module: Module, inputs: unknown[]) => unknown[] | undefined | void;
 /** Called after forward with inputs and output; may return a replacement output. */
 export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => unknown;
@@ -93,10 +95,38 @@ export abstract class Module {
     return () => remove(this._hooks, hook);
   }
 
-  /** Registers a submodule or parameter under an explicit name (e.g. a PyTorch key like `weight_ih_l0`). */
+  /**
+   * Registers a submodule or parameter under an explicit name (e.g. a PyTorch key like `weight_ih_l0`).
+   * Unless the name clashes with a method or another property, it also becomes a property that reads
+   * and writes the registered entry (so `seq['0']` or `rnn.weight_ih_l0 = p` work).
+   */
   register(name: string, value: Module | Parameter | null): void {
     checkName(name);
     this._registered.set(name, value);
+    const self = this as unknown as Record<string, unknown>;
+    const own = Object.getOwnPropertyDescriptor(this, name);
+    const free = own
+      ? own.get !== undefined ||
+        own.value == null ||
+        own.value instanceof Module ||
+        own.value instanceof Parameter
+      : !(name in this);
+    if (free && !own?.get) {
+      delete self[name];
+      Object.defineProperty(this, name, {
+        get: () => this._registered.get(name) ?? null,
+        set: (v: unknown) => {
+          if (v !== null && !(v instanceof Module) && !(v instanceof Parameter)) {
+            throw new ValueError(
+              `Module: '${name}' is a registered entry and can only be set to a Module, a Parameter or null`,
+            );
+          }
+          this._registered.set(name, v);
+        },
+        enumerable: false,
+        configurable: true,
+      });
+    }
   }
 
   /** Registers a buffer: state saved in the state dict but not trained (e.g. `running_mean`). */
@@ -157,8 +187,11 @@ export abstract class Module {
     return this.namedModules().map((e) => e[1]);
   }
 
-  /** All parameters with dotted names (each parameter once). */
-  namedParameters(prefix = ''): [string, Parameter][] {
+  /**
+   * All parameters with dotted names, in registration order (each parameter once, under the first
+   * name it is found at). With `recurse` false, only this module's own parameters.
+   */
+  namedParameters(prefix = '', recurse = true): [string, Parameter][] {
     const out: [string, Parameter][] = [];
     const seen = new Set<Parameter>();
     const walk = (m: Module, p: string): void => {
@@ -169,25 +202,89 @@ export abstract class Module {
             seen.add(v);
             out.push([name, v]);
           }
-        } else walk(v, name);
+        } else if (recurse) walk(v, name);
       }
     };
     walk(this, prefix);
     return out;
   }
 
-  /** All parameters. */
-  parameters(): Parameter[] {
-    return this.namedParameters().map((e) => e[1]);
+  /** All parameters (only this module's own with `recurse` false). */
+  parameters(recurse = true): Parameter[] {
+    return this.namedParameters('', recurse).map((e) => e[1]);
   }
 
-  /** All buffers with dotted names. */
-  namedBuffers(prefix = ''): [string, Tensor][] {
+  /** All buffers with dotted names (only this module's own with `recurse` false). */
+  namedBuffers(prefix = '', recurse = true): [string, Tensor][] {
     const out: [string, Tensor][] = [];
-    for (const [name, m] of this.namedModules(prefix)) {
+    const mods: [string, Module][] = recurse ? this.namedModules(prefix) : [[prefix, this]];
+    for (const [name, m] of mods) {
       for (const [k, b] of m._buffers) if (b) out.push([name ? `${name}.${k}` : k, b]);
     }
     return out;
+  }
+
+  /** All buffers. */
+  buffers(recurse = true): Tensor[] {
+    return this.namedBuffers('', recurse).map((e) => e[1]);
+  }
+
+  /** The submodule at a dotted path, e.g. `features.3` ('' is this module); throws an IndexError naming the missing part. */
+  getSubmodule(path: string): Module {
+    let m: Module = this;
+    if (!path) return m;
+    const parts = path.split('.');
+    for (let i = 0; i < parts.length; i++) {
+      const next = m.namedChildren().find(([k]) => k === parts[i]);
+      if (!next) {
+        const at = parts.slice(0, i).join('.') || '(root)';
+        throw new IndexError(
+          `getSubmodule: ${m.constructor.name} at '${at}' has no submodule '${parts[i]}' (path '${path}')`,
+        );
+      }
+      m = next[1];
+    }
+    return m;
+  }
+
+  /**
+   * Converts every floating parameter and buffer to `dtype` (e.g. 'float64' for gradient checks);
+   * returns this. Parameters are replaced by new ones (shared parameters stay shared), so build
+   * optimizers after converting.
+   */
+  to(dtype: DType): this {
+    if (!isFloating(dtype)) {
+      throw new ValueError(`Module.to: only floating dtypes (float32, float64) are supported, got ${dtype}`);
+    }
+    const done = new Map<Parameter, Parameter>();
+    noGrad(() => {
+      for (const m of this.modules()) {
+        for (const [k, v] of m.entries()) {
+          if (!(v instanceof Parameter) || !isFloating(v.dtype) || v.dtype === dtype) continue;
+          let p = done.get(v);
+          if (!p) {
+            p = new Parameter(v.detach().to(dtype), v.requiresGrad);
+            done.set(v, p);
+          }
+          if (m._registered.has(k)) m._registered.set(k, p);
+          else (m as unknown as Record<string, unknown>)[k] = p;
+        }
+        for (const [k, b] of m._buffers) {
+          if (b && isFloating(b.dtype) && b.dtype !== dtype) m._buffers.set(k, b.to(dtype));
+        }
+      }
+    });
+    return this;
+  }
+
+  /** `to('float64')`. */
+  double(): this {
+    return this.to('float64');
+  }
+
+  /** `to('float32')`. */
+  float(): this {
+    return this.to('float32');
   }
 
   /** Switches this module and all below it to training (or evaluation) mode; returns this. */
@@ -299,7 +396,7 @@ function checkName(name: string): void {
 function modulePath(stack: readonly Module[]): string {
   const parts: string[] = [];
   for (let i = 1; i < stack.length; i++) {
-    const found = stack[i - 1]!.namedChildren().find(([, m]) => m === stack[i]);
+    const found = stack[i - 1]!.namedModules().find(([k, m]) => k !== '' && m === stack[i]);
     parts.push(found ? found[0] : '?');
   }
   return parts.join('.');

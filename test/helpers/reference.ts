@@ -118,3 +118,76 @@ export function checkReference(
   }
   return cases.length;
 }
+
+/** A module-level reference case (scripts/reference/nn_rnn.py): state dict, inputs, outputs, gradients. */
+export interface ModuleCase {
+  name: string;
+  /** PyTorch class name, e.g. 'LSTM'. */
+  module: string;
+  /** Constructor options as Neurite takes them (camelCase). */
+  kwargs: Record<string, unknown>;
+  dtype: DType;
+  state: Record<string, RefTensor>;
+  /** Forward inputs (null: an optional input left out). */
+  inputs: (RefTensor | null)[];
+  out: RefTensor[];
+  /** One cotangent per output: the loss is sum_i sum(out_i * cots_i). */
+  cots: RefTensor[];
+  inputGrads: (RefTensor | null)[];
+  /** Gradients of the parameters, by state-dict key. */
+  paramGrads: Record<string, RefTensor>;
+  tol?: { atol?: number; rtol?: number };
+  [extra: string]: unknown;
+}
+
+/** Loads the module cases of test/reference/<group>.json. */
+export function loadModuleCases(group: string): ModuleCase[] {
+  const file = join(here, '..', 'reference', `${group}.json`);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { cases: ModuleCase[] }).cases;
+}
+
+/**
+ * Loads `c.state` into `model` (eval mode), runs `call` on the case's inputs (those with a recorded
+ * gradient require grad) and compares the outputs, then the gradients of the inputs and of every
+ * parameter of sum_i sum(out_i * cot_i).
+ */
+export function checkModuleCase(
+  c: ModuleCase,
+  model: {
+    loadStateDict(s: Map<string, Tensor>): unknown;
+    eval(): unknown;
+    namedParameters(): [string, Tensor][];
+  },
+  call: (inputs: (Tensor | null)[]) => Tensor[],
+  tol: { atol?: number; rtol?: number } = {},
+): void {
+  model.loadStateDict(new Map(Object.entries(c.state).map(([k, v]) => [k, fromRef(v)])));
+  model.eval();
+  const inputs = c.inputs.map((x, i) => (x ? fromRef(x, Boolean(c.inputGrads[i])) : null));
+  const outs = call(inputs);
+  const atol = c.tol?.atol ?? tol.atol ?? 1e-6;
+  const rtol = c.tol?.rtol ?? tol.rtol ?? 1e-5;
+  expect(outs.length, `${c.name}: number of outputs`).toBe(c.out.length);
+  c.out.forEach((e, i) => {
+    expectClose(outs[i]!, e, `${c.name} out[${i}]`, atol, rtol);
+  });
+  let loss: Tensor | null = null;
+  outs.forEach((o, i) => {
+    const term = o.mul(fromRef(c.cots[i]!)).sum();
+    loss = loss ? loss.add(term) : term;
+  });
+  (loss as Tensor | null)?.backward();
+  c.inputGrads.forEach((g, i) => {
+    if (!g) return;
+    const t = inputs[i]!;
+    expect(t.grad, `${c.name}: gradient of input ${i} is missing`).not.toBeNull();
+    expectClose(t.grad!, g, `${c.name} input grad[${i}]`, atol * 10, rtol * 10);
+  });
+  const params = new Map(model.namedParameters());
+  for (const [k, g] of Object.entries(c.paramGrads)) {
+    const p = params.get(k);
+    expect(p, `${c.name}: parameter ${k} is missing`).toBeDefined();
+    expect(p!.grad, `${c.name}: gradient of ${k} is missing`).not.toBeNull();
+    expectClose(p!.grad!, g, `${c.name} grad of ${k}`, atol * 10, rtol * 10);
+  }
+}

@@ -6,7 +6,7 @@
  * with differentiable ops, so double backward works.
  * @module
  */
-import { isGradEnabled, noGrad } from '../../autograd/grad-mode.js';
+import { isGradEnabled } from '../../autograd/grad-mode.js';
 import type { Window2d } from '../../backends/backend.js';
 import { DTypeError, ShapeError, ValueError } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
@@ -143,15 +143,9 @@ function convCore(
   const k = c * win.kh * win.kw;
   const kg = k / groups;
   const l = win.outH * win.outW;
-  const cols = fromStorage(x.storage.backend.im2col(x, win), [n, k, l]);
-  const out = noGrad(() => {
-    const prod =
-      groups === 1
-        ? w.reshape([cout, k]).matmul(cols)
-        : w.reshape([groups, cog, kg]).matmul(cols.reshape([n, groups, kg, l]));
-    const y = prod.reshape([n, cout, win.outH, win.outW]);
-    return bias ? y.add(bias.reshape([1, cout, 1, 1])) : y;
-  }).detach();
+  const backend = x.storage.backend;
+  // One fused kernel (per-sample im2col + GEMM + bias); the graph records a single node.
+  const out = fromStorage(backend.conv2d(x, w, bias, win, groups), [n, cout, win.outH, win.outW]);
   const inputs = bias ? [x, w, bias] : [x, w];
   return record(
     out,
@@ -161,6 +155,15 @@ function convCore(
       let gx: Tensor | null = null;
       let gw: Tensor | null = null;
       let gb: Tensor | null = null;
+      // Reducing the adjacent spatial dims first avoids a strided copy of the whole gradient.
+      if (bias && needs[2]) gb = g.sum([2, 3]).sum(0);
+      if (!isGradEnabled()) {
+        // Plain backward (no graph of the backward pass): fused kernels.
+        if (needs[0]) gx = fromStorage(backend.conv2dBackwardInput(g, w, win, groups), x.shape);
+        if (needs[1]) gw = fromStorage(backend.conv2dBackwardWeight(g, x, win, groups), w.shape);
+        return [gx, gw, gb];
+      }
+      // createGraph: differentiable matmuls plus col2im/im2col ops, so double backward works.
       if (needs[0]) {
         const gcols =
           groups === 1
@@ -176,16 +179,16 @@ function convCore(
         gx = col2imOp(gcols, win);
       }
       if (needs[1]) {
-        // Recompute the columns differentiably when building a graph through x (double backward).
-        const cx = isGradEnabled() && x.requiresGrad ? im2colOp(x, win) : cols;
+        // The columns are built differentiably when the graph goes through x too.
+        const cx = x.requiresGrad
+          ? im2colOp(x, win)
+          : fromStorage(backend.im2col(x, win), [n, k, l]);
         const prod =
           groups === 1
             ? g.reshape([n, cout, l]).matmul(cx.transpose(1, 2))
             : g.reshape([n, groups, cog, l]).matmul(cx.reshape([n, groups, kg, l]).transpose(2, 3));
         gw = prod.sum(0).reshape(w.shape);
       }
-      // Reducing the adjacent spatial dims first avoids a strided copy of the whole gradient.
-      if (bias && needs[2]) gb = g.sum([2, 3]).sum(0);
       return [gx, gw, gb];
     },
     [x, w],

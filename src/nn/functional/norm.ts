@@ -3,11 +3,11 @@
  * differentiable tensor ops, so gradients of every order flow through them.
  * @module
  */
-import { noGrad } from '../../autograd/grad-mode.js';
+import { isGradEnabled, noGrad } from '../../autograd/grad-mode.js';
 import { DTypeError, ShapeError, ValueError } from '../../core/errors.js';
 import { fmt, sameShape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
-import { requireFloat } from '../../ops/util.js';
+import { fromStorage, record, requireFloat } from '../../ops/util.js';
 
 /** Options of `batchNorm` (PyTorch's names). */
 export interface BatchNormOptions {
@@ -52,6 +52,67 @@ function normalize(x: Tensor, dims: number[], eps: number): [Tensor, Tensor, Ten
   return [xc.mul(v.add(eps).rsqrt()), mean, v];
 }
 
+/**
+ * Training-mode batch norm as one recorded op: batch statistics and the affine output from fused
+ * kernels; returns the output with the batch mean and biased variance ([C], no autograd). Its
+ * backward uses a fused kernel too, or, when the backward pass is itself recorded (createGraph),
+ * the same formulas written with differentiable ops.
+ */
+function batchNormTrain(
+  x: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  dims: number[],
+  eps: number,
+): [Tensor, Tensor, Tensor] {
+  const c = x.shape[1]!;
+  const b = x.storage.backend;
+  const st = b.batchNormStats(x);
+  const mean = fromStorage(st.mean, [c]);
+  const v = fromStorage(st.variance, [c]);
+  const invstd = noGrad(() => v.add(eps).rsqrt());
+  const y = fromStorage(b.batchNormForward(x, mean, invstd, weight, bias), x.shape);
+  const inputs = [x];
+  if (weight) inputs.push(weight);
+  if (bias) inputs.push(bias);
+  const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
+  const out = record(
+    y,
+    'BatchNorm',
+    inputs,
+    (g, needs) => {
+      let dx: Tensor | null;
+      let dw: Tensor | null;
+      let db: Tensor | null;
+      if (!isGradEnabled()) {
+        const r = b.batchNormBackward(g, x, mean, invstd, weight);
+        dx = fromStorage(r.dx, x.shape);
+        dw = fromStorage(r.dweight, [c]);
+        db = fromStorage(r.dbias, [c]);
+      } else {
+        // d/dx of w * xhat + b with batch statistics: invstd * (gx - mean(gx) - xhat * mean(gx * xhat)).
+        const m = x.mean(dims, { keepdim: true });
+        const xc = x.sub(m);
+        const is = xc.mul(xc).mean(dims, { keepdim: true }).add(eps).rsqrt();
+        const xhat = xc.mul(is);
+        const gx = weight ? g.mul(weight.reshape(bshape)) : g;
+        dx = gx
+          .sub(gx.mean(dims, { keepdim: true }))
+          .sub(xhat.mul(gx.mul(xhat).mean(dims, { keepdim: true })))
+          .mul(is);
+        dw = weight ? g.mul(xhat).sum(dims) : null;
+        db = bias ? g.sum(dims) : null;
+      }
+      const grads: (Tensor | null)[] = [needs[0] ? dx : null];
+      if (weight) grads.push(needs[grads.length] ? dw : null);
+      if (bias) grads.push(needs[grads.length] ? db : null);
+      return grads;
+    },
+    weight ? [x, weight] : [x],
+  );
+  return [out, mean, v];
+}
+
 /** Writes `value` into `dst` in place (running statistics), bumping its version. */
 function writeInPlace(dst: Tensor, value: Tensor): void {
   dst.storage.backend.assign(dst, value.to(dst.dtype));
@@ -90,7 +151,6 @@ export function batchNorm(
   if (!(eps >= 0)) throw new ValueError(`${op}: eps must be non-negative, got ${eps}`);
   const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
   const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  let y: Tensor;
   if (training) {
     const count = x.numel() / Math.max(c, 1);
     if (count <= 1) {
@@ -98,8 +158,7 @@ export function batchNorm(
         `${op}: expected more than 1 value per channel when training, got input shape ${fmt(x.shape)}`,
       );
     }
-    const [xn, mean, v] = normalize(x, dims, eps);
-    y = xn;
+    const [out, mean, v] = batchNormTrain(x, weight ?? null, bias ?? null, dims, eps);
     noGrad(() => {
       if (runningMean) {
         writeInPlace(
@@ -115,12 +174,12 @@ export function batchNorm(
         writeInPlace(runningVar, runningVar.mul(1 - momentum).add(unbiased.mul(momentum)));
       }
     });
-  } else {
-    if (!runningMean || !runningVar) {
-      throw new ValueError(`${op}: runningMean and runningVar are required when training is false`);
-    }
-    y = x.sub(runningMean.reshape(bshape)).mul(runningVar.reshape(bshape).add(eps).rsqrt());
+    return out;
   }
+  if (!runningMean || !runningVar) {
+    throw new ValueError(`${op}: runningMean and runningVar are required when training is false`);
+  }
+  let y = x.sub(runningMean.reshape(bshape)).mul(runningVar.reshape(bshape).add(eps).rsqrt());
   if (weight) y = y.mul(weight.reshape(bshape));
   if (bias) y = y.add(bias.reshape(bshape));
   return y;
