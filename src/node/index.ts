@@ -1,8 +1,9 @@
 /**
  * Node-only entry (`neurite/node`): everything in the browser-safe entry plus file IO (safetensors
- * files, checkpoints) and the bundled datasets.
+ * files, checkpoints), the bundled datasets and the training callbacks that write files.
  * @module
  */
 export * from '../index.js';
 export * from './datasets.js';
 export * from './io.js';
+export * from './train.js';
