@@ -1,0 +1,110 @@
+/**
+ * `Adagrad`: per-element learning rates scaled by the accumulated squared gradients (PyTorch 1.13's
+ * update rule, with learning-rate decay).
+ * @module
+ */
+import type { FloatArray, TypedArray } from '../core/dtype.js';
+import type { Tensor } from '../core/tensor.js';
+import {
+  checkBool,
+  checkNumber,
+  commit,
+  Optimizer,
+  openFloat,
+  type ParamGroup,
+  type ParamGroupInput,
+  type ParamsInput,
+  stateLike,
+  stateTensor,
+} from './optimizer.js';
+
+/** The Adagrad element loop: sum += g², p -= clr·g/(sqrt(sum) + eps). */
+function adagradKernel(
+  pa: FloatArray,
+  g: TypedArray,
+  sum: FloatArray,
+  sign: number,
+  wd: number,
+  clr: number,
+  eps: number,
+): void {
+  const n = pa.length;
+  for (let i = 0; i < n; i++) {
+    const gi = wd === 0 ? sign * g[i]! : sign * g[i]! + wd * pa[i]!;
+    sum[i] = sum[i]! + gi * gi;
+    pa[i] = pa[i]! - clr * (gi / (Math.sqrt(sum[i]!) + eps));
+  }
+}
+
+/** Options of `Adagrad`. */
+export interface AdagradOptions {
+  /** Learning rate (default 1e-2). */
+  lr: number;
+  /** Learning-rate decay: step t uses lr / (1 + (t-1)·lrDecay) (default 0). */
+  lrDecay: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  /** Starting value of the squared-gradient sums (default 0). */
+  initialAccumulatorValue: number;
+  /** Added to the denominator for numerical stability (default 1e-10). */
+  eps: number;
+  /** Maximise the objective instead of minimising it (default false). */
+  maximize: boolean;
+}
+
+/**
+ * Adagrad. Per step t: `g += λp`, `sum += g²`, `p -= lr/(1 + (t-1)·lrDecay) · g / (sqrt(sum) + eps)`.
+ *
+ * State per parameter: `step` and `sum` (created when the optimizer is, like PyTorch's).
+ */
+export class Adagrad extends Optimizer<AdagradOptions> {
+  constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
+    super('Adagrad', params, {
+      lr: options.lr ?? 1e-2,
+      lrDecay: options.lrDecay ?? 0,
+      weightDecay: options.weightDecay ?? 0,
+      initialAccumulatorValue: options.initialAccumulatorValue ?? 0,
+      eps: options.eps ?? 1e-10,
+      maximize: options.maximize ?? false,
+    });
+  }
+
+  /** Adds a group and creates its parameters' state (the accumulators start at initialAccumulatorValue). */
+  override addParamGroup(group: ParamGroupInput<AdagradOptions>): void {
+    super.addParamGroup(group);
+    const g = this.paramGroups[this.paramGroups.length - 1]!;
+    for (const p of g.params) this.initState(p, g.initialAccumulatorValue);
+  }
+
+  private initState(p: Tensor, init: number): void {
+    this.stateOf(p, () => ({ step: 0, sum: stateLike(p, init) }));
+  }
+
+  protected validateGroup(g: Readonly<AdagradOptions>, where: string): void {
+    checkNumber('Adagrad', 'lr', where, g.lr);
+    checkNumber('Adagrad', 'lrDecay', where, g.lrDecay);
+    checkNumber('Adagrad', 'weightDecay', where, g.weightDecay);
+    checkNumber('Adagrad', 'initialAccumulatorValue', where, g.initialAccumulatorValue);
+    checkNumber('Adagrad', 'eps', where, g.eps);
+    checkBool('Adagrad', 'maximize', where, g.maximize);
+  }
+
+  protected updateGroup(group: ParamGroup<AdagradOptions>): void {
+    const { lr, lrDecay, weightDecay: wd, eps, maximize } = group;
+    const sign = maximize ? -1 : 1;
+    group.params.forEach((p: Tensor, j) => {
+      const g = this.gradData(p, `parameter ${j}`);
+      if (!g) return;
+      const s = this.stateOf(p, () => ({ step: 0, sum: stateLike(p, group.initialAccumulatorValue) }));
+      const st = stateTensor(s, 'sum', () => stateLike(p, group.initialAccumulatorValue));
+      const step = ((s.step as number | undefined) ?? 0) + 1;
+      s.step = step;
+      const clr = lr / (1 + (step - 1) * lrDecay);
+      const pa = openFloat(p);
+      const sum = openFloat(st);
+      adagradKernel(pa, g, sum, sign, wd, clr, eps);
+      commit(st, sum);
+      commit(p, pa);
+    });
+  }
+}
