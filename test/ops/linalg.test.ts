@@ -5,7 +5,6 @@ import {
   einsum,
   gradcheck,
   gradgradcheck,
-  makeView,
   outer,
   randn,
   ShapeError,
@@ -15,17 +14,7 @@ import {
   zeros,
 } from '../../src/index.js';
 import { checkReference, type RefImpl } from '../helpers/reference.js';
-
-/** x[..., ::2] of a contiguous tensor (differentiable view). */
-function stridedLast(x: Tensor): Tensor {
-  const shape = x.shape.slice();
-  const last = shape.length - 1;
-  shape[last] = Math.ceil(shape[last]! / 2);
-  const strides = x.strides.slice();
-  strides[last] = strides[last]! * 2;
-  const mask = tensor([1, 0], { dtype: x.dtype });
-  return makeView(x, shape, strides, x.offset, 'Slice', (g) => g.unsqueeze(-1).mul(mask).reshape(x.shape));
-}
+import { stridedLast } from '../helpers/views.js';
 
 function pre(x: Tensor, p: unknown): Tensor {
   if (p === 't') return x.transpose(-1, -2);

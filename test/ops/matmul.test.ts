@@ -4,7 +4,6 @@ import {
   DTypeError,
   gradcheck,
   gradgradcheck,
-  makeView,
   matmul,
   mm,
   ones,
@@ -15,19 +14,9 @@ import {
   zeros,
 } from '../../src/index.js';
 import { checkReference, type RefImpl } from '../helpers/reference.js';
+import { stridedLast } from '../helpers/views.js';
 
 type Kw = Record<string, unknown>;
-
-/** x[..., ::2] of a contiguous tensor (differentiable view). */
-function stridedLast(x: Tensor): Tensor {
-  const shape = x.shape.slice();
-  const last = shape.length - 1;
-  shape[last] = Math.ceil(shape[last]! / 2);
-  const strides = x.strides.slice();
-  strides[last] = strides[last]! * 2;
-  const mask = tensor([1, 0], { dtype: x.dtype });
-  return makeView(x, shape, strides, x.offset, 'Slice', (g) => g.unsqueeze(-1).mul(mask).reshape(x.shape));
-}
 
 function pre(v: unknown, p: unknown): Tensor {
   const x = v as Tensor;

@@ -12,7 +12,6 @@ import {
   IndexError,
   logsumexp,
   type MinMaxResult,
-  makeView,
   max,
   mean,
   min,
@@ -28,19 +27,9 @@ import {
   zeros,
 } from '../../src/index.js';
 import { checkReference, type RefImpl } from '../helpers/reference.js';
+import { stridedLast } from '../helpers/views.js';
 
 type Kw = Record<string, unknown>;
-
-/** x[..., ::2] of a contiguous tensor (differentiable view). */
-function stridedLast(x: Tensor): Tensor {
-  const shape = x.shape.slice();
-  const last = shape.length - 1;
-  shape[last] = Math.ceil(shape[last]! / 2);
-  const strides = x.strides.slice();
-  strides[last] = strides[last]! * 2;
-  const mask = tensor([1, 0], { dtype: x.dtype });
-  return makeView(x, shape, strides, x.offset, 'Slice', (g) => g.unsqueeze(-1).mul(mask).reshape(x.shape));
-}
 
 /** The input view named by the case's `pre` kwarg (see scripts/reference/reduce.py). */
 function pre(v: unknown, kw: Kw): Tensor {
