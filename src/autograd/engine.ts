@@ -3,13 +3,27 @@
  * gradients that reach each node, and accumulates into the leaves' `.grad`.
  * @module
  */
+
+import type { Storage } from '../backends/backend.js';
 import { AnomalyError, AutogradError } from '../core/errors.js';
-import { fmt, sameShape } from '../core/shape.js';
+import { fmt, isContiguous, numelOf, sameShape } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { detectAnomaly, isAnomalyEnabled, isGradEnabled, setGradEnabled } from './grad-mode.js';
 import { Node } from './node.js';
 
 const accNodes = new WeakMap<Tensor, Node>();
+
+/**
+ * Storages of the op results created (through `fromStorage`) during the innermost running backward
+ * pass, or null outside one. With the per-pass use counts below, they tell when a gradient reaching
+ * a leaf is owned by nobody else, so that `.grad` can adopt it instead of cloning it.
+ */
+let freshStorages: WeakSet<Storage> | null = null;
+
+/** Notes that `s` is a freshly computed op result (called by `fromStorage`; cheap outside backward). */
+export function noteFreshStorage(s: Storage): void {
+  if (freshStorages) freshStorages.add(s);
+}
 
 /** The node that accumulates into a leaf's `.grad` (one per leaf). */
 export function accumulationNode(leaf: Tensor): Node {
@@ -101,11 +115,20 @@ export function runBackward(
   const captured: (Tensor | null)[] = inputs ? inputs.map(() => null) : [];
 
   const buffers = new Map<Node, Tensor>();
+  // How many places got each gradient storage (node results, seeds, hooks, retained/captured grads):
+  // a leaf adopts its gradient instead of cloning it only when it is fresh and used once.
+  const uses = new WeakMap<Storage, number>();
+  const use = (t: Tensor, k = 1): void => {
+    uses.set(t.storage, (uses.get(t.storage) ?? 0) + k);
+  };
   const prevMode = isGradEnabled();
+  const prevFresh = freshStorages;
+  freshStorages = new WeakSet();
   setGradEnabled(createGraph);
   try {
     rootNodes.forEach((n, i) => {
       const g = seeds[i]!;
+      use(g, 2);
       const prev = buffers.get(n);
       buffers.set(n, prev ? prev.add(g) : g);
     });
@@ -117,18 +140,33 @@ export function runBackward(
       buffers.delete(node);
       if (g) {
         for (const h of node.hooks) {
+          use(g);
           const r = h(g);
-          if (r) g = r;
+          if (r) {
+            g = r;
+            use(r);
+          }
         }
         if (node.retained) {
           const own = createGraph ? g : g.detach();
+          use(g);
           node.retained.grad = node.retained.grad ? node.retained.grad.add(own) : own;
         }
         const idx = captureIndex.get(node);
-        if (idx) for (const i of idx) captured[i] = g;
+        if (idx) {
+          for (const i of idx) captured[i] = g;
+          use(g);
+        }
       }
       if (node.leaf) {
-        if (g && !inputs) accumulateLeaf(node.leaf, g, createGraph);
+        if (g && !inputs) {
+          const owned =
+            node.hooks.length === 0 &&
+            (uses.get(g.storage) ?? 0) <= 1 &&
+            freshStorages.has(g.storage) &&
+            isWhole(g);
+          accumulateLeaf(node.leaf, g, createGraph, owned);
+        }
         continue;
       }
       let grads: readonly (Tensor | null | undefined)[] = [];
@@ -151,6 +189,7 @@ export function runBackward(
         for (let i = 0; i < grads.length; i++) {
           const gi = grads[i];
           if (!gi) continue;
+          use(gi);
           const want = node.inputShapes[i];
           if (want && !sameShape(gi.shape, want)) {
             throw new AutogradError(
@@ -175,15 +214,25 @@ export function runBackward(
     }
   } finally {
     setGradEnabled(prevMode);
+    freshStorages = prevFresh;
   }
   return captured;
 }
 
-function accumulateLeaf(leaf: Tensor, g: Tensor, createGraph: boolean): void {
+/** True when `t` is contiguous and covers its whole storage (so adopting it shares nothing else). */
+function isWhole(t: Tensor): boolean {
+  return t.offset === 0 && t.storage.length === numelOf(t.shape) && isContiguous(t.shape, t.strides);
+}
+
+/**
+ * Accumulates `g` into `leaf.grad`. `owned`: g is a fresh result nobody else holds (see runBackward),
+ * so a first gradient can be adopted without a copy.
+ */
+function accumulateLeaf(leaf: Tensor, g: Tensor, createGraph: boolean, owned: boolean): void {
   const own = createGraph ? g : g.detach();
   if (!leaf.grad) {
     // Never alias a gradient that another tensor owns: later in-place updates of .grad must not leak.
-    leaf.grad = createGraph ? own : own.clone();
+    leaf.grad = createGraph || owned ? own : own.clone();
   } else {
     leaf.grad = createGraph ? leaf.grad.add(own) : leaf.grad.add(own).detach();
   }

@@ -183,6 +183,33 @@ export interface Backend {
   avgPool2d(x: View, w: Pool2dWindow): Storage;
   /** Adjoint of average pooling: spreads grad [N, C, outH, outW] over the windows into [N, C, inH, inW]. */
   avgPool2dBackward(grad: View, w: Pool2dWindow): Storage;
+
+  /**
+   * 2-d convolution (cross-correlation) of x [N, C, inH, inW] with weight [Cout, C/groups, kh, kw]
+   * plus an optional bias [Cout]; result [N, Cout, outH, outW].
+   */
+  conv2d(x: View, weight: View, bias: View | null, w: Window2d, groups: number): Storage;
+  /** Gradient of conv2d w.r.t. its input: grad [N, Cout, outH, outW] -> [N, weight.shape[1]*groups, inH, inW]. */
+  conv2dBackwardInput(grad: View, weight: View, w: Window2d, groups: number): Storage;
+  /** Gradient of conv2d w.r.t. its weight: grad [N, Cout, outH, outW] and x -> [Cout, C/groups, kh, kw]. */
+  conv2dBackwardWeight(grad: View, x: View, w: Window2d, groups: number): Storage;
+  /** ReLU's backward: grad where out > 0, else 0 (out is the ReLU output, of grad's shape; result dtype grad's). */
+  reluBackward(grad: View, out: View): Storage;
+  /** Per-channel mean and biased variance of x [N, C, ...] over every dim but 1; each [C], x's dtype. */
+  batchNormStats(x: View): { mean: Storage; variance: Storage };
+  /** (x - mean[c]) * invstd[c] * weight[c] + bias[c] over x [N, C, ...] (null weight/bias: 1/0); x's shape. */
+  batchNormForward(x: View, mean: View, invstd: View, weight: View | null, bias: View | null): Storage;
+  /**
+   * Backward of batch norm with batch statistics (`mean`/`invstd` of x, from the forward pass): the
+   * gradients of x (x's shape), of the weight and of the bias ([C] each) for output gradient `grad`.
+   */
+  batchNormBackward(
+    grad: View,
+    x: View,
+    mean: View,
+    invstd: View,
+    weight: View | null,
+  ): { dx: Storage; dweight: Storage; dbias: Storage };
 }
 
 const registry = new Map<string, () => Backend>();

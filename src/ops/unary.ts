@@ -2,6 +2,7 @@
  * Elementwise unary math ops with their gradients, plus `where`, `clamp` and logical not.
  * @module
  */
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import type { UnaryOp } from '../backends/backend.js';
 import { zerosLike } from '../core/creation.js';
 import { isFloating } from '../core/dtype.js';
@@ -40,7 +41,9 @@ const RULES: Partial<Record<UnaryOp, GradRule>> = {
   cosh: (g, x) => g.mul(x.sinh()),
   tanh: (g, _x, y) => g.mul(y.mul(y).neg().add(1)),
   sigmoid: (g, _x, y) => g.mul(y.mul(y.neg().add(1))),
-  relu: (g, _x, y) => g.where(y.gt(0), 0),
+  // Without a graph of the backward pass, one fused kernel instead of a comparison and a where.
+  relu: (g, _x, y) =>
+    isGradEnabled() ? g.where(y.gt(0), 0) : fromStorage(g.storage.backend.reluBackward(g, y), g.shape),
   erf: (g, x) =>
     g.mul(
       x

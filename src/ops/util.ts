@@ -3,7 +3,7 @@
  * scalar conversion and reducing broadcast gradients.
  * @module
  */
-import { checkFinite, gradEdge } from '../autograd/engine.js';
+import { checkFinite, gradEdge, noteFreshStorage } from '../autograd/engine.js';
 import { isAnomalyEnabled, isGradEnabled } from '../autograd/grad-mode.js';
 import { type BackwardFn, Node } from '../autograd/node.js';
 import { getBackend, type Storage } from '../backends/backend.js';
@@ -18,8 +18,9 @@ export type Scalar = number | boolean;
 /** A tensor or a scalar. */
 export type TensorLike = Tensor | Scalar;
 
-/** Wraps fresh contiguous storage as a tensor of `shape`. */
+/** Wraps fresh contiguous storage (a kernel's result, referenced nowhere else) as a tensor of `shape`. */
 export function fromStorage(storage: Storage, shape: Shape): Tensor {
+  noteFreshStorage(storage);
   return new Tensor(storage, shape);
 }
 

@@ -197,6 +197,92 @@ function unaryFn(op: UnaryOp): (v: number) => number {
   }
 }
 
+const LOG2E = Math.LOG2E;
+/** ln 2 split so that k * LN2_HI is exact for the |k| < 2^11 used here (fdlibm's constants). */
+const LN2_HI = 0.6931471803691238;
+const LN2_LO = 1.9082149292705877e-10;
+/** 1.5 * 2^52: x + ROUND_MAGIC - ROUND_MAGIC is x rounded to the nearest integer (|x| < 2^51). */
+const ROUND_MAGIC = 6755399441055744;
+/** Powers 2^k for k in [-POW2_BIAS, 140), indexed by k + POW2_BIAS. */
+const POW2_BIAS = 160;
+const POW2 = new Float64Array(300);
+for (let i = 0; i < POW2.length; i++) POW2[i] = 2 ** (i - POW2_BIAS);
+
+/**
+ * exp into a float32 array without a libm call per element: x = k ln2 + r with |r| <= ln2/2, e^r by
+ * its degree-7 Taylor polynomial (relative error < 1e-8, far below float32's 6e-8 ulp), times 2^k
+ * from a table, in doubles; the store rounds to float32. Beyond the range where float32 results are
+ * finite and non-zero the result is Infinity or 0 (so exp(inf) = inf, exp(-inf) = 0); NaN stays NaN.
+ */
+function expFloat32(src: Float32Array, o: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const x = src[i]!;
+    if (x > -105 && x < 89) {
+      // k = round(x / ln 2): adding 1.5 * 2^52 rounds to an integer (Math.round is much slower here).
+      const k = x * LOG2E + ROUND_MAGIC - ROUND_MAGIC;
+      const r = x - k * LN2_HI - k * LN2_LO;
+      const p =
+        1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040)))))));
+      o[i] = p * POW2[(k | 0) + POW2_BIAS]!;
+    } else if (x >= 89) {
+      o[i] = Number.POSITIVE_INFINITY;
+    } else if (x <= -105) {
+      o[i] = 0;
+    } else {
+      o[i] = Number.NaN;
+    }
+  }
+}
+
+/** The 32-bit words of a float32 array (same memory). */
+function words(a: Float32Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length);
+}
+
+/** Float32 bit pattern of -Infinity as an int32: sign-set words at or below it are negative numbers, above it negative NaNs. */
+const NEG_INF_BITS = -8388608;
+/** Float32 bit pattern of +Infinity: positive words up to it are numbers, above it NaNs. */
+const POS_INF_BITS = 0x7f800000;
+
+/**
+ * max(x, 0) on float32 data without branches (a data-dependent branch mispredicts on about half of
+ * the elements of a typical activation, which made the loop ~8x slower): negative numbers, -0 and
+ * -Infinity become +0; NaN (of either sign) and non-negative values are kept, like Math.max(x, 0).
+ */
+function reluFloat32(src: Float32Array, o: Float32Array): void {
+  const s = words(src);
+  const d = words(o);
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const b = s[i]!;
+    const neg = b >> 31;
+    // keep: sign clear, or a negative NaN (b above the -Infinity pattern)
+    const keep = ~neg | (((NEG_INF_BITS - b) >> 31) & neg);
+    d[i] = b & keep;
+  }
+}
+
+/** ReLU backward: grad where out > 0, else 0; both views of one shape (any strides). */
+export function reluBackwardKernel(grad: View, out: View): TypedArray {
+  const G = contiguousData(grad);
+  const Y = contiguousData(out);
+  const n = G.length;
+  const o = allocArray(dtypeOf(G), n);
+  if (G instanceof Float32Array && Y instanceof Float32Array && o instanceof Float32Array) {
+    // Branch-free: out > 0 exactly when its word is in [1, +Infinity's pattern] (NaN words are above).
+    const g = words(G);
+    const y = words(Y);
+    const d = words(o);
+    for (let i = 0; i < n; i++) {
+      const b = y[i]!;
+      d[i] = g[i]! & -(+(b > 0) & +(b <= POS_INF_BITS));
+    }
+    return o;
+  }
+  for (let i = 0; i < n; i++) o[i] = Y[i]! > 0 ? G[i]! : 0;
+  return o;
+}
+
 /** Applies a unary op to a view; output is a fresh contiguous array of dtype `out`. */
 export function unaryKernel(op: UnaryOp, x: View, out: DType): TypedArray {
   const src = contiguousData(x);
@@ -205,12 +291,17 @@ export function unaryKernel(op: UnaryOp, x: View, out: DType): TypedArray {
   // Hot ops get their own loops (no call per element).
   switch (op) {
     case 'exp':
-      for (let i = 0; i < n; i++) o[i] = Math.exp(src[i]!);
+      if (o instanceof Float32Array && src instanceof Float32Array) expFloat32(src, o, n);
+      else for (let i = 0; i < n; i++) o[i] = Math.exp(src[i]!);
       return o;
     case 'neg':
       for (let i = 0; i < n; i++) o[i] = -src[i]!;
       return o;
     case 'relu':
+      if (o instanceof Float32Array && src instanceof Float32Array) {
+        reluFloat32(src, o);
+        return o;
+      }
       for (let i = 0; i < n; i++) {
         const v = src[i]!;
         o[i] = Math.max(v, 0);

@@ -20,6 +20,7 @@ import {
   contiguousData,
   copyInto,
   fillView,
+  reluBackwardKernel,
   unaryKernel,
   whereKernel,
 } from './elementwise.js';
@@ -28,7 +29,13 @@ import { gatherKernel, indexAddKernel, indexSelectKernel, scatterKernel } from '
 import {
   avgPool2dBackwardKernel,
   avgPool2dKernel,
+  batchNormBackwardKernel,
+  batchNormForwardKernel,
+  batchNormStatsKernel,
   col2imKernel,
+  conv2dBackwardInputKernel,
+  conv2dBackwardWeightKernel,
+  conv2dKernel,
   im2colKernel,
   maxPool2dBackwardKernel,
   maxPool2dKernel,
@@ -114,6 +121,29 @@ export function createCpuBackend(): Backend {
       wrap(maxPool2dBackwardKernel(grad, indices, w)),
     avgPool2d: (x: View, w: Pool2dWindow): Storage => wrap(avgPool2dKernel(x, w)),
     avgPool2dBackward: (grad: View, w: Pool2dWindow): Storage => wrap(avgPool2dBackwardKernel(grad, w)),
+    conv2d: (x: View, weight: View, bias: View | null, w: Window2d, groups: number): Storage =>
+      wrap(conv2dKernel(x, weight, bias, w, groups)),
+    conv2dBackwardInput: (grad: View, weight: View, w: Window2d, groups: number): Storage =>
+      wrap(conv2dBackwardInputKernel(grad, weight, w, groups)),
+    conv2dBackwardWeight: (grad: View, x: View, w: Window2d, groups: number): Storage =>
+      wrap(conv2dBackwardWeightKernel(grad, x, w, groups)),
+    reluBackward: (grad: View, out: View): Storage => wrap(reluBackwardKernel(grad, out)),
+    batchNormStats(x: View): { mean: Storage; variance: Storage } {
+      const r = batchNormStatsKernel(x);
+      return { mean: wrap(r.mean), variance: wrap(r.variance) };
+    },
+    batchNormForward: (x: View, mean: View, invstd: View, weight: View | null, bias: View | null): Storage =>
+      wrap(batchNormForwardKernel(x, mean, invstd, weight, bias)),
+    batchNormBackward(
+      grad: View,
+      x: View,
+      mean: View,
+      invstd: View,
+      weight: View | null,
+    ): { dx: Storage; dweight: Storage; dbias: Storage } {
+      const r = batchNormBackwardKernel(grad, x, mean, invstd, weight);
+      return { dx: wrap(r.dx), dweight: wrap(r.dweight), dbias: wrap(r.dbias) };
+    },
   };
   const wrap = (data: TypedArray): Storage => new CpuStorage(backend, dtypeOfArray(data), data);
   return backend;

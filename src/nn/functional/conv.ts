@@ -180,9 +180,7 @@ function convCore(
       }
       if (needs[1]) {
         // The columns are built differentiably when the graph goes through x too.
-        const cx = x.requiresGrad
-          ? im2colOp(x, win)
-          : fromStorage(backend.im2col(x, win), [n, k, l]);
+        const cx = x.requiresGrad ? im2colOp(x, win) : fromStorage(backend.im2col(x, win), [n, k, l]);
         const prod =
           groups === 1
             ? g.reshape([n, cout, l]).matmul(cx.transpose(1, 2))
