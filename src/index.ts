@@ -5,8 +5,11 @@
  */
 import { registerBackend } from './backends/backend.js';
 import { createCpuBackend } from './backends/cpu/index.js';
+import { createWasmBackend } from './backends/wasm/index.js';
 
 registerBackend('cpu', createCpuBackend);
+// WebAssembly SIMD kernels (opt in with setBackend('wasm'); falls back to 'cpu' where unsupported).
+registerBackend('wasm', () => createWasmBackend());
 
 export type { BackwardOptions } from './autograd/engine.js';
 export { customOp, FunctionContext, type FunctionDef } from './autograd/function.js';

@@ -1,0 +1,2 @@
+// Entry of the WebAssembly kernels of Neurite's `wasm` backend (compiled by scripts/build-wasm.ts).
+export { sgemm, sgemmWorkspace } from './gemm';

@@ -1,0 +1,169 @@
+/**
+ * Builds the WebAssembly kernels of the `wasm` backend: compiles `assembly/index.ts` (AssemblyScript,
+ * 128-bit SIMD) with the pinned `assemblyscript` devDependency and writes the binary, base64-encoded,
+ * into the TypeScript module `src/backends/wasm/kernels.generated.ts`, which the backend imports. Embedding
+ * the bytes keeps the browser entry free of `node:` imports and of fetches.
+ *
+ * `npm run build:wasm` (also run by `npm ci`/`npm install` through `prepare`, and before `npm test` and
+ * `npm run build`). The module records a SHA-256 of the sources, the compiler version and the flags; when
+ * it matches, the build is skipped (about 1 s with tsx's start-up, instead of 5 s). Options: `--force` rebuilds anyway,
+ * `--check` only reports (exit 1 when the module is missing or stale), `--wat FILE` also writes the text
+ * format for reading.
+ *
+ * The generated module is not committed (src/backends/wasm/.gitignore): the kernel sources are the only
+ * source of truth, there is no binary blob in diffs or merge conflicts, and every way to get the project's
+ * dependencies (`npm ci`, `npm install`) builds it. test/backends/wasm/build.test.ts fails when it is stale.
+ * @module
+ */
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Directory of the AssemblyScript kernel sources. */
+export const KERNEL_SOURCE_DIR = join(root, 'assembly');
+/** The generated TypeScript module holding the compiled kernels. */
+export const GENERATED_MODULE = join(root, 'src', 'backends', 'wasm', 'kernels.generated.ts');
+
+/**
+ * Compiler flags: fully optimized, no garbage-collected runtime (the kernels never allocate), memory
+ * imported from JavaScript (`env.memory`, so the backend owns and grows it), assertions and the `abort`
+ * import compiled out, 128-bit SIMD on. Relaxed SIMD stays off: Node 20 needs a flag for it.
+ */
+export const ASC_FLAGS: readonly string[] = [
+  '-O3',
+  '--runtime',
+  'stub',
+  '--importMemory',
+  '--noAssert',
+  '--use',
+  'abort=',
+  '--enable',
+  'simd',
+];
+
+/** The installed AssemblyScript compiler version (from its package.json). */
+export function compilerVersion(): string {
+  const pkg = JSON.parse(
+    readFileSync(join(root, 'node_modules', 'assemblyscript', 'package.json'), 'utf8'),
+  ) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** The kernel source files (`assembly/*.ts`), sorted, as paths relative to the repository root. */
+export function kernelSources(): string[] {
+  return readdirSync(KERNEL_SOURCE_DIR)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+    .map((f) => relative(root, join(KERNEL_SOURCE_DIR, f)).split('\\').join('/'));
+}
+
+/** SHA-256 (hex) of the kernel sources, the compiler version and the flags: the build's identity. */
+export function sourceHash(): string {
+  const h = createHash('sha256');
+  h.update(`assemblyscript ${compilerVersion()}\n${ASC_FLAGS.join(' ')}\n`);
+  for (const file of kernelSources()) {
+    h.update(`${file}\n`);
+    h.update(readFileSync(join(root, file)));
+    h.update('\n');
+  }
+  return h.digest('hex');
+}
+
+/** The source hash recorded in the generated module, or null when the module is missing. */
+export function builtHash(): string | null {
+  if (!existsSync(GENERATED_MODULE)) return null;
+  const m = /KERNELS_SOURCE_HASH = '([0-9a-f]{64})'/.exec(readFileSync(GENERATED_MODULE, 'utf8'));
+  return m ? m[1]! : null;
+}
+
+/**
+ * Compiles the kernels with the asc command line in a child Node process (loading the compiler through
+ * tsx's module hooks takes ~25 s instead of ~4 s); returns the binary and, when asked, the text format.
+ */
+function compile(wantText: boolean): { binary: Uint8Array; text: string | null } {
+  const dir = mkdtempSync(join(tmpdir(), 'neurite-wasm-'));
+  try {
+    const wasmFile = join(dir, 'kernels.wasm');
+    const watFile = join(dir, 'kernels.wat');
+    const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
+    const argv = [asc, join(KERNEL_SOURCE_DIR, 'index.ts'), '--outFile', wasmFile, ...ASC_FLAGS];
+    if (wantText) argv.push('--textFile', watFile);
+    const r = spawnSync(process.execPath, argv, { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0 || !existsSync(wasmFile)) {
+      throw new Error(`build-wasm: asc failed (exit ${r.status}):\n${r.stdout}${r.stderr}${r.error ?? ''}`);
+    }
+    return {
+      binary: new Uint8Array(readFileSync(wasmFile)),
+      text: wantText ? readFileSync(watFile, 'utf8') : null,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Renders the generated module (formatted as biome formats it, so `npm run lint` passes). */
+function render(binary: Uint8Array, hash: string, version: string): string {
+  const b64 = Buffer.from(binary).toString('base64');
+  return [
+    '/**',
+    ` * The compiled WebAssembly kernels (${binary.length} bytes), generated by scripts/build-wasm.ts from`,
+    ` * assembly/*.ts with AssemblyScript ${version}. Do not edit: run \`npm run build:wasm\`.`,
+    ' * @module',
+    ' */',
+    '',
+    '/** SHA-256 of the kernel sources, compiler version and flags this module was built from. */',
+    `export const KERNELS_SOURCE_HASH = '${hash}';`,
+    '',
+    '/** The WebAssembly binary, base64-encoded. */',
+    'export const KERNELS_WASM_BASE64 =',
+    `  '${b64}';`,
+    '',
+  ].join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const force = argv.includes('--force');
+  const check = argv.includes('--check');
+  const watAt = argv.indexOf('--wat');
+  const watFile = watAt >= 0 ? argv[watAt + 1] : undefined;
+  const hash = sourceHash();
+  const built = builtHash();
+  const where = relative(root, GENERATED_MODULE);
+  if (check) {
+    if (built === hash) {
+      console.log(`build-wasm: ${where} is up to date`);
+      return;
+    }
+    console.error(
+      `build-wasm: ${where} is ${built === null ? 'missing' : 'stale'}: run \`npm run build:wasm\``,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  if (built === hash && !force && watFile === undefined) {
+    console.log(`build-wasm: ${where} is up to date`);
+    return;
+  }
+  const t0 = performance.now();
+  const { binary, text } = compile(watFile !== undefined);
+  const version = compilerVersion();
+  writeFileSync(GENERATED_MODULE, render(binary, hash, version));
+  if (watFile !== undefined && text !== null) writeFileSync(watFile, text);
+  const ms = Math.round(performance.now() - t0);
+  console.log(`build-wasm: wrote ${where} (${binary.length} bytes of wasm, ${ms} ms)`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,142 @@
+/**
+ * Batched float32 matrix products through the WebAssembly SGEMM, for tensors whose data lives in JS
+ * typed arrays: the operands are copied into the kernels' linear memory, multiplied there, and the
+ * product is copied out into a fresh Float32Array.
+ *
+ * Operands keep their strides: a float32 operand is copied as the contiguous range of its storage that
+ * the view can reach (one `TypedArray.set`, i.e. a memcpy) and the kernel reads it with the view's own
+ * strides, so transposed, broadcast and flipped operands need no transpose. Only views whose reachable
+ * range is much larger than their element count (sparse slices) or whose storage is not float32 are
+ * gathered element by element into a contiguous block instead.
+ * @module
+ */
+import type { View } from '../backend.js';
+import { copyInto } from '../cpu/elementwise.js';
+import { arr } from '../cpu/storage.js';
+import { HEAP_BASE, type WasmKernels } from './kernels.js';
+
+/** A [B, rows, cols] operand placed in linear memory. */
+interface Placed {
+  /** Byte address of element (0, 0, 0). */
+  ptr: number;
+  /** Element strides: between matrices (0: broadcast), rows, columns. */
+  bs: number;
+  rs: number;
+  cs: number;
+}
+
+/** How an operand gets into linear memory. */
+interface Plan {
+  /** Floats it occupies there. */
+  floats: number;
+  /** Copy the storage range [lo, lo + floats) verbatim (else gather the view contiguously). */
+  verbatim: boolean;
+  lo: number;
+  /** Number of matrices to copy when gathering (1 when the batch is broadcast). */
+  batches: number;
+}
+
+/** A verbatim copy may be at most this many times larger than the view (plus slack) before gathering. */
+const SPARSE_FACTOR = 2;
+const SPARSE_SLACK = 4096;
+
+/** Rounds a byte address up to a multiple of 16. */
+function align16(x: number): number {
+  return (x + 15) & ~15;
+}
+
+/** The batch stride that the kernels use: 0 when there is one matrix or the batch is broadcast. */
+function batchStride(v: View): number {
+  return v.shape[0]! === 1 ? 0 : v.strides[0]!;
+}
+
+function plan(v: View): Plan {
+  const [B, r, c] = v.shape as [number, number, number];
+  const bs = batchStride(v);
+  const batches = bs === 0 ? 1 : B;
+  const numel = batches * r * c;
+  const ext = [
+    [batches, bs],
+    [r, v.strides[1]!],
+    [c, v.strides[2]!],
+  ] as const;
+  let lo = v.offset;
+  let hi = v.offset;
+  for (const [size, stride] of ext) {
+    const reach = (size - 1) * stride;
+    if (reach < 0) lo += reach;
+    else hi += reach;
+  }
+  const range = hi - lo + 1;
+  if (arr(v) instanceof Float32Array && range <= SPARSE_FACTOR * numel + SPARSE_SLACK) {
+    return { floats: range, verbatim: true, lo, batches };
+  }
+  return { floats: numel, verbatim: false, lo: 0, batches };
+}
+
+/** Copies operand `v` into `heap` at byte address `at` following `p`; returns where its elements are. */
+function place(heap: Float32Array, at: number, v: View, p: Plan): Placed {
+  const [, r, c] = v.shape as [number, number, number];
+  const e = at >> 2;
+  if (p.verbatim) {
+    const src = arr(v) as Float32Array;
+    heap.set(src.subarray(p.lo, p.lo + p.floats), e);
+    return { ptr: at + 4 * (v.offset - p.lo), bs: batchStride(v), rs: v.strides[1]!, cs: v.strides[2]! };
+  }
+  const one: View =
+    p.batches === v.shape[0]
+      ? v
+      : { storage: v.storage, shape: [p.batches, r, c], strides: v.strides, offset: v.offset };
+  copyInto(heap, e, one);
+  return { ptr: at, bs: p.batches === 1 ? 0 : r * c, rs: c, cs: 1 };
+}
+
+/**
+ * The product of a [B, m, k] and b [B, k, n] (any strides; a batch of size 1 or batch stride 0
+ * broadcasts) as a fresh contiguous [B, m, n] Float32Array. Inputs of other dtypes are converted.
+ * @throws RangeError when the linear memory cannot grow to hold the operands.
+ */
+export function wasmMatmul(kernels: WasmKernels, a: View, b: View): Float32Array {
+  const [B, m, k] = a.shape as [number, number, number];
+  const n = b.shape[2]!;
+  const total = B * m * n;
+  if (total === 0) return new Float32Array(0);
+  if (k === 0) return new Float32Array(total);
+  const pa = plan(a);
+  const pb = plan(b);
+  // One product instead of B when B is shared and A's matrices are stacked rows (e.g. a Linear layer
+  // applied to [batch, seq, in]): C's matrices are stacked rows too.
+  const aBs = batchStride(a);
+  const fold = B > 1 && batchStride(b) === 0 && aBs === m * a.strides[1]!;
+  const rows = fold ? B * m : m;
+  const aAt = HEAP_BASE;
+  const bAt = align16(aAt + 4 * pa.floats);
+  const cAt = align16(bAt + 4 * pb.floats);
+  const wAt = align16(cAt + 4 * total);
+  const end = wAt + kernels.sgemmWorkspace(rows, n, k);
+  const heap = kernels.reserve(end);
+  const A = place(heap, aAt, a, pa);
+  const Bp = place(heap, bAt, b, pb);
+  if (fold || B === 1) {
+    kernels.sgemm(rows, n, k, A.ptr, A.rs, A.cs, Bp.ptr, Bp.rs, Bp.cs, cAt, n, false, wAt);
+  } else {
+    for (let q = 0; q < B; q++) {
+      kernels.sgemm(
+        m,
+        n,
+        k,
+        A.ptr + 4 * q * A.bs,
+        A.rs,
+        A.cs,
+        Bp.ptr + 4 * q * Bp.bs,
+        Bp.rs,
+        Bp.cs,
+        cAt + 4 * q * m * n,
+        n,
+        false,
+        wAt,
+      );
+    }
+  }
+  return heap.slice(cAt >> 2, (cAt >> 2) + total);
+}
