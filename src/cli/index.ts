@@ -1,0 +1,20 @@
+/**
+ * The `neurite` command line as a library: `runCli(argv, io)` and the commands behind it (Node only).
+ * @module
+ */
+export { type CliIo, EXIT_FAILURE, EXIT_USAGE, processIo, runCli } from './cli.js';
+export {
+  checkpointName,
+  type EvalOptions,
+  evalModel,
+  evaluateClassifier,
+  type Prediction,
+  type PredictOptions,
+  predictDigit,
+  TRAIN_DEFAULTS,
+  type TrainOptions,
+  type TrainReport,
+  trainMnist,
+} from './commands.js';
+export { CliError, loadModel, MNIST_CNN_ARCH, saveModel } from './model-file.js';
+export { decodePngGray, encodeGrayPng, ImageError, isPng, readDigitPng, toMnistInput } from './png.js';

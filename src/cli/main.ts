@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+/**
+ * Entry point of the `neurite` command (`npx tsx src/cli/main.ts ...` from a checkout, or the
+ * `neurite` bin of the built package). See `cli.ts` for the commands.
+ * @module
+ */
+import '../node/index.js';
+import { runCli } from './cli.js';
+
+process.exitCode = await runCli(process.argv.slice(2));
