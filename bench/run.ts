@@ -14,6 +14,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchLine, parseArgs, protocolFor, WORKLOADS } from './protocol.js';
 
+/** RESULTS.md keeps everything from this line on across benchmark runs. */
+const KEEP_MARKER = '<!-- kept by npm run bench: end-to-end measurements -->';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const argv = process.argv.slice(2);
@@ -264,7 +267,17 @@ function main(): void {
   if (args.only) {
     process.stdout.write('(--only given: bench/RESULTS.md left unchanged)\n');
   } else {
-    writeFileSync(join(here, 'RESULTS.md'), report);
+    // Keep the hand-measured section (end-to-end runs such as `npm start`) below the marker.
+    const file = join(here, 'RESULTS.md');
+    let kept = '';
+    try {
+      const old = readFileSync(file, 'utf8');
+      const at = old.indexOf(KEEP_MARKER);
+      if (at >= 0) kept = `\n${old.slice(at)}`;
+    } catch {
+      // no previous results
+    }
+    writeFileSync(file, report + kept);
     process.stdout.write('wrote bench/RESULTS.md\n');
   }
   if (errors.length) {

@@ -69,7 +69,6 @@ export function trainIrisMlp(options: IrisOptions = {}): IrisResult {
     batchSize: options.batchSize ?? 16,
     shuffle: true,
   });
-  // biome-ignore lint/suspicious/noFocusedTests: `fit` is Neurite's training loop, not a focused test
   const history = fit(model, {
     train: loader,
     loss: nn.functional.crossEntropy,

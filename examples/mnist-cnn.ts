@@ -75,7 +75,6 @@ export function trainMnistCnn(options: MnistCnnOptions = {}): MnistCnnResult {
     stepsPerEpoch: loader.length,
     pctStart: 0.25,
   });
-  // biome-ignore lint/suspicious/noFocusedTests: `fit` is Neurite's training loop, not a focused test
   const history = fit(model, {
     train: loader,
     loss: nn.functional.crossEntropy,

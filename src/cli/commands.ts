@@ -266,7 +266,6 @@ export function trainMnist(options: TrainOptions, io: CliIo): TrainReport {
     },
   };
   if (initialEpoch < settings.epochs) {
-    // biome-ignore lint/suspicious/noFocusedTests: `fit` is Neurite's training loop, not a focused test
     fit(model, {
       train: loader,
       loss: crossEntropy,
