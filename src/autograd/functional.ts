@@ -2,7 +2,7 @@
  * Functional autograd: `autogradGrad` (torch.autograd.grad), `grad(f)` and `valueAndGrad(f)`.
  * @module
  */
-import { AutogradError } from '../core/errors.js';
+import { AutogradError, DTypeError, ValueError } from '../core/errors.js';
 import { fmt } from '../core/shape.js';
 import { Tensor } from '../core/tensor.js';
 import { type BackwardOptions, runBackward } from './engine.js';
@@ -56,7 +56,8 @@ function prepare(args: readonly Tensor[]): Tensor[] {
 
 /**
  * Returns a function computing the gradients of scalar-valued `f` w.r.t. its tensor arguments
- * (all of them, or those listed in `argnums`). The inputs are not modified.
+ * (those listed in `argnums`, or by default every floating argument, in order, so integer labels
+ * can be passed along). The inputs are not modified.
  */
 export function grad(
   f: (...args: Tensor[]) => Tensor,
@@ -76,7 +77,17 @@ export function valueAndGrad(
     const inputs = createGraph
       ? args.map((a) => (a.requiresGrad || !a.isFloatingPoint() ? a : a.detach().requiresGrad_(true)))
       : prepare(args);
-    const which = options.argnums ?? inputs.map((_, i) => i);
+    const which = options.argnums ?? inputs.flatMap((a, i) => (a.isFloatingPoint() ? [i] : []));
+    for (const i of which) {
+      const a = inputs[i];
+      if (!a) throw new ValueError(`grad: argnums entry ${i} is out of range for ${inputs.length} arguments`);
+      if (!a.isFloatingPoint()) {
+        throw new DTypeError(
+          `grad: argument ${i} is ${a.dtype} (shape ${fmt(a.shape)}); only floating tensors can be differentiated`,
+        );
+      }
+    }
+    if (!which.length) throw new DTypeError('grad: f has no floating tensor argument to differentiate');
     const value = enableGrad(() => f(...inputs));
     if (value.numel() !== 1) {
       throw new AutogradError(`grad: f must return a one-element tensor, got shape ${fmt(value.shape)}`);

@@ -29,6 +29,15 @@ export function allocArray(dtype: DType, size: number): TypedArray {
       return new Int32Array(size);
     case 'bool':
       return new Uint8Array(size);
+    default:
+      throw new DTypeError(`unknown dtype ${JSON.stringify(dtype)} (expected ${DTYPES.join(', ')})`);
+  }
+}
+
+/** Throws a DTypeError naming `op` unless `dtype` is one of the supported dtypes. */
+export function checkDType(op: string, dtype: DType): void {
+  if (!DTYPES.includes(dtype)) {
+    throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(dtype)} (expected ${DTYPES.join(', ')})`);
   }
 }
 

@@ -8,7 +8,7 @@ import { eye } from '../core/creation.js';
 import { promoteTypes } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';
 import { fmt } from '../core/shape.js';
-import type { Tensor } from '../core/tensor.js';
+import { Tensor } from '../core/tensor.js';
 import { requireFloat } from './util.js';
 
 /** Inner product of two 1-d tensors of the same length (a 0-d tensor). */
@@ -244,3 +244,19 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   const isIdentity = perm.every((p, i) => p === i);
   return isIdentity ? cur.t : cur.t.permute(perm);
 }
+
+declare module '../core/tensor.js' {
+  interface Tensor {
+    /** Inner product with another 1-d tensor (`torch.Tensor.dot`). */
+    dot(other: Tensor): Tensor;
+    /** Outer product with another 1-d tensor (`torch.Tensor.outer`). */
+    outer(other: Tensor): Tensor;
+  }
+}
+
+Tensor.prototype.dot = function (other) {
+  return dot(this, other);
+};
+Tensor.prototype.outer = function (other) {
+  return outer(this, other);
+};

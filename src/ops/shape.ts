@@ -223,6 +223,13 @@ export function get(x: Tensor, ...items: readonly IndexItem[]): Tensor {
     d++;
   };
   for (const it of items) {
+    const raw: unknown = it;
+    if (raw instanceof Tensor) {
+      throw new IndexError(
+        `${op}: tensor indices are not supported (index of shape ${fmt(raw.shape)}, dtype ${raw.dtype}); ` +
+          'use maskedSelect for bool masks, indexSelect or gather for int32 indices',
+      );
+    }
     if (it === '...') {
       const fill = x.ndim - used;
       for (let k = 0; k < fill; k++) whole();
@@ -649,6 +656,8 @@ declare module '../core/tensor.js' {
     repeat(...sizes: number[]): Tensor;
     /** Repeats along each dim, padding `reps` with leading 1s. */
     tile(reps: readonly number[]): Tensor;
+    /** Repeats along each dim, padding `reps` with leading 1s. */
+    tile(...reps: number[]): Tensor;
     /** Pads with PyTorch's pad-list order (last dim first). */
     pad(padList: readonly number[], options?: PadOptions): Tensor;
     /** Lower triangle of the last two dims. */
@@ -689,9 +698,9 @@ P.roll = function (s, d) {
 P.repeat = function (this: Tensor, ...sizes: (number | readonly number[])[]) {
   return repeat(this, sizes.length === 1 && typeof sizes[0] !== 'number' ? sizes[0]! : (sizes as number[]));
 } as Tensor['repeat'];
-P.tile = function (r) {
-  return tile(this, r);
-};
+P.tile = function (this: Tensor, ...reps: (number | readonly number[])[]) {
+  return tile(this, reps.length === 1 && typeof reps[0] !== 'number' ? reps[0]! : (reps as number[]));
+} as Tensor['tile'];
 P.pad = function (p, o) {
   return pad(this, p, o);
 };

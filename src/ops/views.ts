@@ -4,7 +4,7 @@
  * @module
  */
 import type { DType } from '../core/dtype.js';
-import { isFloating } from '../core/dtype.js';
+import { checkDType, isFloating } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';
 import { contiguousStrides, fmt, normDim, numelOf, type Shape } from '../core/shape.js';
 import { Tensor } from '../core/tensor.js';
@@ -244,6 +244,7 @@ export function clone(x: Tensor): Tensor {
 /** Converts to `dtype` (returns this tensor when it already has it). Gradients flow between float types. */
 export function to(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
+  checkDType('to', dtype);
   const out = fromStorage(x.storage.backend.copy(x, dtype), x.shape);
   if (!isFloating(dtype)) return out;
   const from = x.dtype;

@@ -145,3 +145,25 @@ describe('grad(f) and valueAndGrad(f)', () => {
     );
   });
 });
+
+describe('grad / valueAndGrad argument dtypes', () => {
+  it('by default differentiates the floating arguments only, so integer labels can be passed', () => {
+    const x = f64([1, 2, 3], false);
+    const idx = tensor([2, 0]);
+    const gs = grad((a, i) => a.gather(0, i!).pow(2).sum())(x, idx);
+    expect(gs).toHaveLength(1);
+    expect(arr(gs[0])).toEqual([2, 0, 6]);
+  });
+  it('names a non-floating argument listed in argnums, a bad argnum and f without float arguments', () => {
+    const x = f64([1, 2], false);
+    const idx = tensor([1]);
+    const f = (a: Tensor, i?: Tensor): Tensor => a.gather(0, i!).sum();
+    expect(() => grad(f, { argnums: [1] })(x, idx)).toThrow(
+      /grad: argument 1 is int32 \(shape \[1\]\); only floating tensors can be differentiated/,
+    );
+    expect(() => grad(f, { argnums: [2] })(x, idx)).toThrow(
+      /grad: argnums entry 2 is out of range for 2 arguments/,
+    );
+    expect(() => grad((i) => i.float().sum())(idx)).toThrow(/grad: f has no floating tensor argument/);
+  });
+});

@@ -86,3 +86,15 @@ describe('result dtypes of binary ops', () => {
     expect(() => add(1, 2)).toThrow(/add: at least one argument must be a tensor/);
   });
 });
+
+describe('unknown dtypes', () => {
+  it('are refused with a DTypeError naming the dtype (and the op for to())', () => {
+    const bad = 'int64' as unknown as 'int32';
+    expect(() => f32.to(bad)).toThrow(DTypeError);
+    expect(() => f32.to(bad)).toThrow(/to: unknown dtype "int64" \(expected bool, int32, float32, float64\)/);
+    expect(() => allocArray(bad, 2)).toThrow(/unknown dtype "int64"/);
+    expect(() => tensor([1, 2], { dtype: bad })).toThrow(DTypeError);
+    // a known dtype still converts
+    expect(f32.to('int32').dtype).toBe('int32');
+  });
+});

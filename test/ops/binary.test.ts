@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   add,
   atan2,
+  broadcastShapes,
   DTypeError,
   div,
   eq,
@@ -230,5 +232,93 @@ describe('binary ops: errors', () => {
     expect(() => sub(tensor([true]), tensor([false]))).toThrow(DTypeError);
     expect(() => sub(tensor([true]), tensor([false]))).toThrow(/sub: subtraction of bool tensors/);
     expect(() => add(1, 2)).toThrow(/add: at least one argument must be a tensor/);
+  });
+});
+
+describe('broadcasting: properties', () => {
+  // Two shapes that broadcast: each dim of a common shape is kept, or set to 1 in one operand
+  // (broadcasting both ways), and either operand may drop leading dims.
+  const pairArb = fc
+    .array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 2 })), {
+      minLength: 0,
+      maxLength: 4,
+    })
+    .chain((dims) =>
+      fc.tuple(
+        fc.constant(dims),
+        fc.integer({ min: 0, max: dims.length }),
+        fc.integer({ min: 0, max: dims.length }),
+      ),
+    )
+    .map(([dims, dropA, dropB]) => {
+      const full = dims.map(([n]) => n);
+      const a = dims.map(([n, w]) => (w === 1 ? 1 : n)).slice(dropA);
+      const b = dims.map(([n, w]) => (w === 2 ? 1 : n)).slice(dropB);
+      return { full, a, b };
+    });
+
+  /** Element of `t` at `idx` (an index into the broadcast shape of rank `rank`). */
+  const at = (t: Tensor, data: ArrayLike<number>, idx: number[]): number => {
+    const lead = idx.length - t.ndim;
+    let off = 0;
+    t.shape.forEach((n, k) => {
+      off = off * n + (n === 1 ? 0 : idx[lead + k]!);
+    });
+    return data[off]!;
+  };
+
+  it('broadcastShapes is symmetric and add/mul agree with elementwise indexing, both ways', () => {
+    fc.assert(
+      fc.property(pairArb, fc.integer({ min: 0, max: 1000 }), ({ a, b }, seed) => {
+        const out = broadcastShapes('add', a, b);
+        expect(broadcastShapes('add', b, a)).toEqual(out);
+        const x = randn(a, { dtype: 'float64' });
+        const y = randn(b, { dtype: 'float64' }).add(seed);
+        const s = x.add(y);
+        const p = y.mul(x);
+        expect(s.shape).toEqual(out);
+        expect(p.shape).toEqual(out);
+        const xd = x.dataSync();
+        const yd = y.dataSync();
+        const sd = s.dataSync();
+        const pd = p.dataSync();
+        const idx = new Array<number>(out.length).fill(0);
+        for (let i = 0; i < sd.length; i++) {
+          let r = i;
+          for (let k = out.length - 1; k >= 0; k--) {
+            idx[k] = r % out[k]!;
+            r = Math.floor(r / out[k]!);
+          }
+          expect(sd[i]).toBe(at(x, xd, idx) + at(y, yd, idx));
+          expect(pd[i]).toBe(at(y, yd, idx) * at(x, xd, idx));
+        }
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('gradients of broadcast inputs have the input shapes and sum over the broadcast dims', () => {
+    fc.assert(
+      fc.property(pairArb, ({ a, b }) => {
+        const x = randn(a, { dtype: 'float64', requiresGrad: true });
+        const y = randn(b, { dtype: 'float64', requiresGrad: true });
+        const out = broadcastShapes('mul', a, b);
+        x.mul(y).sum().backward();
+        expect(x.grad!.shape).toEqual(a);
+        expect(y.grad!.shape).toEqual(b);
+        // d/dx sum(x*y) = y expanded to the output shape, summed back to x's shape
+        const n = out.reduce((m, v) => m * v, 1);
+        const expX = y.detach().expand(out).contiguous();
+        const gx = x.grad!.dataSync();
+        const total = Array.from(gx).reduce((m, v) => m + v, 0);
+        expect(total).toBeCloseTo(n === 0 ? 0 : expX.sum().item(), 9);
+        if (x.numel() > 0 && y.numel() > 0 && n > 0) {
+          expect(
+            gradcheck((p, q) => p.mul(q).add(q), [x.detach().requiresGrad_(), y.detach().requiresGrad_()]),
+          ).toBe(true);
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 });

@@ -134,3 +134,30 @@ describe('einsum', () => {
     expect(() => einsum('ij', tensor([[1, 2]]))).toThrow(/einsum: expected a floating tensor/);
   });
 });
+
+describe('dot / outer as Tensor methods', () => {
+  it('match the functions, values and gradients', () => {
+    const a = tensor([1, 2, 3], { dtype: 'float64', requiresGrad: true });
+    const b = tensor([4, -5, 6], { dtype: 'float64', requiresGrad: true });
+    expect(a.dot(b).item()).toBe(12);
+    expect(a.outer(b.get('0:2')).toArray()).toEqual(outer(a, b.get('0:2')).toArray());
+    a.dot(b).backward();
+    expect(Array.from(a.grad!.dataSync())).toEqual([4, -5, 6]);
+    expect(Array.from(b.grad!.dataSync())).toEqual([1, 2, 3]);
+    expect(
+      gradcheck(
+        (x, y) => x.outer(y),
+        [
+          randn([3], { dtype: 'float64', requiresGrad: true }),
+          randn([2], { dtype: 'float64', requiresGrad: true }),
+        ],
+      ),
+    ).toBe(true);
+    expect(() => a.dot(tensor([1, 2], { dtype: 'float64' }))).toThrow(
+      /dot: tensors must have the same length, got shapes \[3\] and \[2\]/,
+    );
+    expect(() => zeros([2, 2]).outer(zeros([2]))).toThrow(
+      /outer: expected two 1-d tensors, got shapes \[2,2\] and \[2\]/,
+    );
+  });
+});

@@ -332,3 +332,24 @@ describe('shape op errors', () => {
     expect(() => triu(x, 0.5)).toThrow(/triu: diagonal must be an integer, got 0.5/);
   });
 });
+
+describe('tile varargs and tensor indices in get', () => {
+  it('tile takes reps as varargs or an array, like torch.Tensor.tile', () => {
+    const x = arange(2);
+    expect(x.tile(2).toArray()).toEqual([0, 1, 0, 1]);
+    expect(x.tile(2, 1).toArray()).toEqual([
+      [0, 1],
+      [0, 1],
+    ]);
+    expect(x.tile([2]).toArray()).toEqual(tile(x, [2]).toArray());
+  });
+  it('get refuses tensor indices instead of ignoring them', () => {
+    const x = arange(4);
+    const mask = tensor([true, false, true, false]);
+    expect(() => get(x, mask as unknown as IndexItem)).toThrow(IndexError);
+    expect(() => get(x, mask as unknown as IndexItem)).toThrow(
+      /get: tensor indices are not supported \(index of shape \[4\], dtype bool\); use maskedSelect/,
+    );
+    expect(x.maskedSelect(mask).toArray()).toEqual([0, 2]);
+  });
+});

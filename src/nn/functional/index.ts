@@ -4,6 +4,9 @@
  * @module
  */
 export * from '../../ops/activation.js';
+export { oneHot } from '../../ops/indexing.js';
+export { pad } from '../../ops/shape.js';
+export { relu, sigmoid, tanh } from '../../ops/unary.js';
 export * from './basic.js';
 export * from './conv.js';
 export * from './interpolate.js';

@@ -133,3 +133,14 @@ describe('dropout', () => {
     expect(() => F.dropout(tensor([1, 2]))).toThrow(/dropout: expected a floating tensor/);
   });
 });
+
+describe('nn.functional re-exports', () => {
+  it('has relu, sigmoid, tanh, pad and oneHot like torch.nn.functional', () => {
+    const x = tensor([-1, 0.5]);
+    expect(F.relu(x).toArray()).toEqual([0, 0.5]);
+    expect(F.sigmoid(x).toArray()).toEqual(x.sigmoid().toArray());
+    expect(F.tanh(x).toArray()).toEqual(x.tanh().toArray());
+    expect(F.pad(x, [1, 0]).toArray()).toEqual([0, -1, 0.5]);
+    expect(F.oneHot(tensor([1]), 2).toArray()).toEqual([[0, 1]]);
+  });
+});
