@@ -68,7 +68,10 @@ export interface FitOptions {
  * `history.lr`, ... one value per epoch). Loss and metric values of an epoch are averages over its
  * samples (batches weighted by their size). A NaN or infinite loss throws `NonFiniteLossError`
  * (naming the 1-based epoch and step) before that batch's optimizer step, unless a callback such
- * as `TerminateOnNaN` handles it. The model's train/eval mode is restored when fit returns.
+ * as `TerminateOnNaN` handles it. An error thrown by the model or the loss (a wrong shape, a label
+ * out of range) keeps its class and gets the phase, epoch and step in front of its message, e.g.
+ * `fit: train epoch 1, step 3: crossEntropy: target 5 is out of bounds for 3 classes`.
+ * The model's train/eval mode is restored when fit returns.
  *
  * @example
  * const history = fit(model, { train: loader, val: valLoader, loss: nn.functional.crossEntropy,
@@ -372,8 +375,24 @@ function unpack(phase: string, batch: unknown, epoch: number | undefined, step: 
   return [batch[0], batch[1]];
 }
 
+/**
+ * Runs `f`; an error it throws gets the phase, epoch and step in front of its message (same class),
+ * e.g. `fit: train epoch 2, step 7: crossEntropy: target 5 is out of bounds for 3 classes`.
+ */
+function located<T>(f: () => T, phase: string, epoch: number | undefined, step: number): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof Error) {
+      const op = epoch === undefined ? 'evaluate' : 'fit';
+      e.message = `${op}: ${where(phase, epoch, step)}: ${e.message}`;
+    }
+    throw e;
+  }
+}
+
 function forward(model: Module, x: Tensor, phase: string, epoch: number | undefined, step: number): Tensor {
-  const out = callModule(model, x);
+  const out = located(() => callModule(model, x), phase, epoch, step);
   if (!(out instanceof Tensor)) {
     const op = epoch === undefined ? 'evaluate' : 'fit';
     throw new ValueError(
@@ -391,7 +410,12 @@ function computeLoss(
   epoch: number | undefined,
   step: number,
 ): Tensor {
-  const l = typeof loss === 'function' ? loss(out, y) : loss.forward(out, y);
+  const l = located(
+    () => (typeof loss === 'function' ? loss(out, y) : loss.forward(out, y)),
+    phase,
+    epoch,
+    step,
+  );
   if (!(l instanceof Tensor) || l.numel() !== 1) {
     const op = epoch === undefined ? 'evaluate' : 'fit';
     const got = l instanceof Tensor ? `a tensor of shape ${fmt(l.shape)}` : typeof l;

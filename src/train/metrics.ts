@@ -6,7 +6,8 @@
  * probabilities) of shape [N, C, d1, ...] against int class indices [N, d1, ...] (the class is the
  * argmax over dim 1); or predictions of the target's shape: int/bool labels, or float probabilities
  * thresholded at `threshold` (0.5 by default; use 0 for logits) for binary problems. A [N, 1] score
- * against a [N] target is read as binary too.
+ * against a [N] target is read as binary too. With scores, every target must be a class index in
+ * [0, C): anything else throws, naming the label and the number of classes.
  *
  * Precision, recall and F1 follow scikit-learn: a class with no predicted (precision) or no true
  * (recall) samples scores 0, and the macro average is taken over the classes that occur in the
@@ -68,7 +69,10 @@ function labels(op: string, output: Tensor, target: Tensor, threshold = 0.5): La
     const rest = o.shape.filter((_, i) => i !== 1);
     if (fmt(rest) !== fmt(t.shape)) throw mismatch(op, o, t);
     if (o.shape[1] === 1) return binaryLabels(o.reshape(t.shape), t, threshold);
-    return { pred: o.argmax(1).dataSync(), truth: t.dataSync(), classes: o.shape[1] };
+    const classes = o.shape[1]!;
+    const truth = t.dataSync();
+    for (let i = 0; i < truth.length; i++) checkLabel(op, truth[i]!, classes, 'target');
+    return { pred: o.argmax(1).dataSync(), truth, classes };
   }
   if (fmt(o.shape) !== fmt(t.shape)) throw mismatch(op, o, t);
   if (isFloating(o.dtype)) return binaryLabels(o, t, threshold);

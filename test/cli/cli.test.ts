@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, checkpointName, loadModel, runCli } from '../../src/cli/index.js';
 import { encodeGrayPng } from '../../src/cli/png.js';
@@ -52,6 +53,10 @@ describe('neurite CLI: argument validation', () => {
     [['train', 'mnist', '--epochs', '0'], /'--epochs <n>' argument '0' is invalid/],
     [['train', 'mnist', '--epochs', '2.5'], /'--epochs <n>' argument '2.5' is invalid/],
     [['train', 'mnist', '--batch-size', 'ten'], /'--batch-size <n>' argument 'ten' is invalid/],
+    [
+      ['train', 'mnist', '--batch-size', '0'],
+      /option '--batch-size <n>' argument '0' is invalid.*positive integer/,
+    ],
     [['train', 'mnist', '--lr', 'abc'], /option '--lr <x>' argument 'abc' is invalid.*greater than 0/],
     [['train', 'mnist', '--lr', '-0.1'], /'--lr <x>' argument '-0.1' is invalid/],
     [['train', 'mnist', '--lr', 'Infinity'], /'--lr <x>' argument 'Infinity' is invalid/],
@@ -236,6 +241,30 @@ describe('neurite CLI: train, eval, predict, resume', () => {
     }
     expect(agree).toBe(n);
     expect(right).toBeGreaterThanOrEqual(n - 2);
+  });
+
+  it('predict reads an RGB PNG (dark blue ink on a light yellow background) like the gray digit', async () => {
+    const test = loadMnist({ split: 'test' });
+    const model = join(out, 'model.safetensors');
+    for (let i = 0; i < 4; i++) {
+      const pixels = test.images.narrow(0, i, 1).dataSync();
+      const gray = join(dir, `rgb-ref-${i}.png`);
+      writeFileSync(gray, encodeGrayPng(pixels, 28, 28));
+      const png = new PNG({ width: 28, height: 28 });
+      pixels.forEach((v, k) => {
+        // background (250, 240, 180) blended towards ink (20, 30, 120) by the digit's intensity
+        png.data.set([250 - 230 * v, 240 - 210 * v, 180 - 60 * v, 255].map(Math.round), 4 * k);
+      });
+      const rgb = join(dir, `rgb-${i}.png`);
+      writeFileSync(rgb, PNG.sync.write(png, { colorType: 2 }));
+      const r = await run(['predict', model, rgb, '--json']);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      const res = JSON.parse(r.out) as { digit: number; inverted: boolean };
+      expect(res.inverted).toBe(true);
+      const ref = JSON.parse((await run(['predict', model, gray, '--json'])).out) as { digit: number };
+      expect(res.digit).toBe(ref.digit);
+    }
   });
 
   it('predict prints the digit and the class probabilities as text', async () => {

@@ -117,6 +117,18 @@ describe('layer defaults and initialisation', () => {
     expect(new nn.Conv2d(2, 2, 1, { bias: false }).bias).toBeNull();
   });
 
+  it('Linear: weight and bias uniform in ±1/sqrt(inFeatures) (kaiming uniform, a = sqrt(5))', () => {
+    manualSeed(6);
+    const l = new nn.Linear(50, 40);
+    expect(l.weight.shape).toEqual([40, 50]);
+    const bound = 1 / Math.sqrt(50);
+    const w = Array.from(l.weight.dataSync(), Math.abs);
+    expect(Math.max(...w)).toBeLessThanOrEqual(bound);
+    expect(Math.max(...w)).toBeGreaterThan(bound * 0.95);
+    expect(Math.max(...Array.from(l.bias!.dataSync(), Math.abs))).toBeLessThanOrEqual(bound);
+    expect(new nn.Linear(3, 2, { bias: false }).bias).toBeNull();
+  });
+
   it('ConvTranspose2d: weight [in, out/groups, k], fan-in from dim 1', () => {
     const c = new nn.ConvTranspose2d(4, 6, [2, 3], { groups: 2 });
     expect(c.weight.shape).toEqual([4, 3, 2, 3]);

@@ -67,6 +67,19 @@ describe('confusionMatrix', () => {
     expect(() => confusionMatrix(pred, target, 0)).toThrow(/numClasses must be a positive integer, got 0/);
   });
 
+  it('rejects targets outside the class dim of the scores (every classification metric)', () => {
+    const scores = logitsFor([0, 1, 2], 3);
+    const bad = tensor([0, 3, 1], { dtype: 'int32' });
+    expect(() => confusionMatrix(scores, bad)).toThrow(
+      /confusionMatrix: target label 3 out of range for 3 classes/,
+    );
+    expect(() => accuracy(scores, bad)).toThrow(/accuracy: target label 3 out of range for 3 classes/);
+    expect(() => new F1Score().update(scores, bad)).toThrow(/f1: target label 3 out of range for 3 classes/);
+    expect(() => accuracy(scores, tensor([0, -1, 1], { dtype: 'int32' }))).toThrow(
+      /accuracy: target labels must be non-negative integers, got -1/,
+    );
+  });
+
   it('streams over batches', () => {
     const cm = new ConfusionMatrix({ numClasses: 3 });
     cm.update(pred.slice(0, 0, 4), target.slice(0, 0, 4));
