@@ -32,6 +32,7 @@ import '../src/ops/reduce.js';
 import '../src/ops/shape.js';
 import '../src/ops/unary.js';
 import '../src/ops/views.js';
+import { median } from './protocol.js';
 
 registerBackend('cpu', createCpuBackend);
 const nt = { noGrad, getBackend, ones, rand, randint, randn, zeros, manualSeed };
@@ -129,12 +130,6 @@ function instrumentBackend(): void {
       return r;
     };
   }
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function runVariant(name: string, c1: number, c2: number, bn: boolean): void {

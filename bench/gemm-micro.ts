@@ -7,31 +7,11 @@
  * machine). Not a test: timings depend on the machine and its load, so run it a few times.
  * @module
  */
-import { type FloatArray, gemm } from '../src/backends/cpu/gemm.js';
+import { gemm } from '../src/backends/cpu/gemm.js';
+import { fillRandom, parseMicroArgs, timeRepeats } from './micro.js';
+import { median } from './protocol.js';
 
-const argv = process.argv.slice(2);
-const repsAt = argv.indexOf('--reps');
-const repsArg = repsAt >= 0 ? Number(argv[repsAt + 1]) : 0;
-const sizeArgs = argv.filter((s, i) => /^\d+$/.test(s) && (repsAt < 0 || i !== repsAt + 1)).map(Number);
-const sizes = sizeArgs.length > 0 ? sizeArgs : [128, 512, 1024];
-
-/** Deterministic uniform values in [-1, 1) (mulberry32). */
-function fillRandom(x: FloatArray, seed: number): void {
-  let s = seed >>> 0;
-  for (let i = 0; i < x.length; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    x[i] = ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
-  }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((p, q) => p - q);
-  const h = s.length >> 1;
-  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-}
+const { sizes, reps: repsArg } = parseMicroArgs(process.argv.slice(2));
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -57,17 +37,9 @@ function time(Ctor: Ctor, n: number): Timing {
   const reps = repsArg > 0 ? repsArg : Math.max(5, Math.min(200, Math.round(1e10 / flops)));
   gemm(n, n, n, a, 0, n, 1, b, 0, n, 1, c, 0, false);
   gemm(n, n, n, a, 0, n, 1, b, 0, n, 1, c, 0, false);
-  const rates: number[] = [];
-  const cpuRates: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const u0 = process.cpuUsage();
-    const t0 = performance.now();
-    gemm(n, n, n, a, 0, n, 1, b, 0, n, 1, c, 0, false);
-    const ms = performance.now() - t0;
-    const u = process.cpuUsage(u0);
-    rates.push(flops / ms / 1e6);
-    cpuRates.push(flops / ((u.user + u.system) / 1e3) / 1e6);
-  }
+  const t = timeRepeats(reps, () => gemm(n, n, n, a, 0, n, 1, b, 0, n, 1, c, 0, false));
+  const rates = t.wall.map((ms) => flops / ms / 1e6);
+  const cpuRates = t.cpu.map((ms) => flops / ms / 1e6);
   return {
     wall: median(rates),
     cpu: median(cpuRates),

@@ -6,9 +6,9 @@
 import type { FloatArray, TypedArray } from '../core/dtype.js';
 import type { Tensor } from '../core/tensor.js';
 import {
-  checkBool,
-  checkNumber,
   commit,
+  NON_NEGATIVE,
+  nextStep,
   Optimizer,
   openFloat,
   type ParamGroup,
@@ -16,6 +16,8 @@ import {
   type ParamsInput,
   stateLike,
   stateTensor,
+  validateOptions,
+  withDefaults,
 } from './optimizer.js';
 
 /** The Adagrad element loop: sum += g², p -= clr·g/(sqrt(sum) + eps). */
@@ -59,14 +61,18 @@ export interface AdagradOptions {
  */
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
-    super('Adagrad', params, {
-      lr: options.lr ?? 1e-2,
-      lrDecay: options.lrDecay ?? 0,
-      weightDecay: options.weightDecay ?? 0,
-      initialAccumulatorValue: options.initialAccumulatorValue ?? 0,
-      eps: options.eps ?? 1e-10,
-      maximize: options.maximize ?? false,
-    });
+    super(
+      'Adagrad',
+      params,
+      withDefaults<AdagradOptions>(options, {
+        lr: 1e-2,
+        lrDecay: 0,
+        weightDecay: 0,
+        initialAccumulatorValue: 0,
+        eps: 1e-10,
+        maximize: false,
+      }),
+    );
   }
 
   /** Adds a group and creates its parameters' state (the accumulators start at initialAccumulatorValue). */
@@ -81,24 +87,23 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   }
 
   protected validateGroup(g: Readonly<AdagradOptions>, where: string): void {
-    checkNumber('Adagrad', 'lr', where, g.lr);
-    checkNumber('Adagrad', 'lrDecay', where, g.lrDecay);
-    checkNumber('Adagrad', 'weightDecay', where, g.weightDecay);
-    checkNumber('Adagrad', 'initialAccumulatorValue', where, g.initialAccumulatorValue);
-    checkNumber('Adagrad', 'eps', where, g.eps);
-    checkBool('Adagrad', 'maximize', where, g.maximize);
+    validateOptions('Adagrad', where, g, {
+      lr: NON_NEGATIVE,
+      lrDecay: NON_NEGATIVE,
+      weightDecay: NON_NEGATIVE,
+      initialAccumulatorValue: NON_NEGATIVE,
+      eps: NON_NEGATIVE,
+      maximize: 'bool',
+    });
   }
 
   protected updateGroup(group: ParamGroup<AdagradOptions>): void {
     const { lr, lrDecay, weightDecay: wd, eps, maximize } = group;
     const sign = maximize ? -1 : 1;
-    group.params.forEach((p: Tensor, j) => {
-      const g = this.gradData(p, `parameter ${j}`);
-      if (!g) return;
+    this.forEachGrad(group, (p, g) => {
       const s = this.stateOf(p, () => ({ step: 0, sum: stateLike(p, group.initialAccumulatorValue) }));
       const st = stateTensor(s, 'sum', () => stateLike(p, group.initialAccumulatorValue));
-      const step = ((s.step as number | undefined) ?? 0) + 1;
-      s.step = step;
+      const step = nextStep(s);
       const clr = lr / (1 + (step - 1) * lrDecay);
       const pa = openFloat(p);
       const sum = openFloat(st);

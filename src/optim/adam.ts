@@ -6,17 +6,18 @@
 
 import type { FloatArray, TypedArray } from '../core/dtype.js';
 import { ValueError } from '../core/errors.js';
-import type { Tensor } from '../core/tensor.js';
 import {
-  checkBool,
   checkNumber,
   commit,
+  NON_NEGATIVE,
+  nextStep,
   Optimizer,
   openFloat,
   type ParamGroup,
   type ParamsInput,
   stateLike,
   stateTensor,
+  validateOptions,
 } from './optimizer.js';
 
 /** Options of `Adam` and `AdamW`. */
@@ -39,8 +40,7 @@ export interface AdamOptions {
 export type AdamInput = Partial<Omit<AdamOptions, 'betas'>> & { betas?: readonly [number, number] };
 
 function validate(name: string, g: Readonly<AdamOptions>, where: string): void {
-  checkNumber(name, 'lr', where, g.lr);
-  checkNumber(name, 'eps', where, g.eps);
+  validateOptions(name, where, g, { lr: NON_NEGATIVE, eps: NON_NEGATIVE });
   if (!Array.isArray(g.betas) || g.betas.length !== 2) {
     throw new ValueError(
       `${name}: invalid betas ${JSON.stringify(g.betas)} in ${where} (expected [beta1, beta2])`,
@@ -48,9 +48,7 @@ function validate(name: string, g: Readonly<AdamOptions>, where: string): void {
   }
   checkNumber(name, 'betas[0]', where, g.betas[0], { min: 0, below: 1 });
   checkNumber(name, 'betas[1]', where, g.betas[1], { min: 0, below: 1 });
-  checkNumber(name, 'weightDecay', where, g.weightDecay);
-  checkBool(name, 'amsgrad', where, g.amsgrad);
-  checkBool(name, 'maximize', where, g.maximize);
+  validateOptions(name, where, g, { weightDecay: NON_NEGATIVE, amsgrad: 'bool', maximize: 'bool' });
 }
 
 function defaults(o: AdamInput, weightDecay: number): AdamOptions {
@@ -152,15 +150,12 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     const decoupled = this.decoupled;
     const sign = maximize ? -1 : 1;
     const decay = 1 - lr * wd;
-    group.params.forEach((p: Tensor, j) => {
-      const g = this.gradData(p, `parameter ${j}`);
-      if (!g) return;
+    this.forEachGrad(group, (p, g) => {
       const s = this.stateOf(p, () => ({ step: 0, expAvg: stateLike(p), expAvgSq: stateLike(p) }));
       const mt = stateTensor(s, 'expAvg', () => stateLike(p));
       const vt = stateTensor(s, 'expAvgSq', () => stateLike(p));
       const xt = amsgrad ? stateTensor(s, 'maxExpAvgSq', () => stateLike(p)) : null;
-      const step = ((s.step as number | undefined) ?? 0) + 1;
-      s.step = step;
+      const step = nextStep(s);
       const bc1 = 1 - beta1 ** step;
       const bc2sqrt = Math.sqrt(1 - beta2 ** step);
       const stepSize = lr / bc1;

@@ -218,6 +218,17 @@ export abstract class Optimizer<O extends GroupOptions = GroupOptions> {
     return s;
   }
 
+  /**
+   * Calls `fn` for each parameter of `group` that has a gradient, with the gradient as a flat array
+   * (read-only; its shape checked against the parameter's). Parameters without a gradient are skipped.
+   */
+  protected forEachGrad(group: ParamGroup<O>, fn: (p: Tensor, g: TypedArray) => void): void {
+    group.params.forEach((p, j) => {
+      const g = this.gradData(p, `parameter ${j}`);
+      if (g) fn(p, g);
+    });
+  }
+
   /** The gradient of `p` as a flat array (read-only), after checking its shape; null when unset. */
   protected gradData(p: Tensor, where: string): TypedArray | null {
     const g = p.grad;
@@ -367,8 +378,44 @@ export function stateTensor(s: ParamState, key: string, make: () => Tensor): Ten
   return t;
 }
 
+/** Increments the per-parameter step counter `s.step` (0 when unset) and returns the new value. */
+export function nextStep(s: ParamState): number {
+  const step = ((s.step as number | undefined) ?? 0) + 1;
+  s.step = step;
+  return step;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Option validation helpers.
+
+/**
+ * Every option of `defaults`, taken from `options` where given there (not null or undefined). Keys of
+ * `options` that are not in `defaults` are left out.
+ */
+export function withDefaults<O extends object>(options: Partial<O>, defaults: O): O {
+  const out = { ...defaults };
+  for (const k of Object.keys(defaults) as (keyof O)[]) out[k] = options[k] ?? defaults[k];
+  return out;
+}
+
+/** How `validateOptions` checks one option: `'bool'`, or the range of a number (see `checkNumber`). */
+export type OptionCheck = 'bool' | { min?: number; below?: number; max?: number; integer?: boolean };
+
+/** A finite number >= 0: the usual check of a numeric option. */
+export const NON_NEGATIVE: OptionCheck = { min: 0 };
+
+/** Checks the options of `g` named in `checks`, in their order, with `checkNumber` or `checkBool`. */
+export function validateOptions<O extends object>(
+  opt: string,
+  where: string,
+  g: Readonly<O>,
+  checks: { readonly [K in keyof O]?: OptionCheck },
+): void {
+  for (const [name, check] of Object.entries(checks) as [keyof O & string, OptionCheck][]) {
+    if (check === 'bool') checkBool(opt, name, where, g[name]);
+    else checkNumber(opt, name, where, g[name], check);
+  }
+}
 
 /** Throws unless `v` is a finite number >= 0 (or in [lo, hi) when given). */
 export function checkNumber(

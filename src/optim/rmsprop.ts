@@ -6,15 +6,17 @@
 import type { FloatArray, TypedArray } from '../core/dtype.js';
 import type { Tensor } from '../core/tensor.js';
 import {
-  checkBool,
-  checkNumber,
   commit,
+  NON_NEGATIVE,
+  nextStep,
   Optimizer,
   openFloat,
   type ParamGroup,
   type ParamsInput,
   stateLike,
   stateTensor,
+  validateOptions,
+  withDefaults,
 } from './optimizer.js';
 
 /** Per-step scalars of the RMSprop kernel. */
@@ -91,41 +93,45 @@ export interface RMSpropOptions {
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
-    super('RMSprop', params, {
-      lr: options.lr ?? 1e-2,
-      alpha: options.alpha ?? 0.99,
-      eps: options.eps ?? 1e-8,
-      weightDecay: options.weightDecay ?? 0,
-      momentum: options.momentum ?? 0,
-      centered: options.centered ?? false,
-      maximize: options.maximize ?? false,
-    });
+    super(
+      'RMSprop',
+      params,
+      withDefaults<RMSpropOptions>(options, {
+        lr: 1e-2,
+        alpha: 0.99,
+        eps: 1e-8,
+        weightDecay: 0,
+        momentum: 0,
+        centered: false,
+        maximize: false,
+      }),
+    );
   }
 
   protected validateGroup(g: Readonly<RMSpropOptions>, where: string): void {
-    checkNumber('RMSprop', 'lr', where, g.lr);
-    checkNumber('RMSprop', 'alpha', where, g.alpha, { min: 0, max: 1 });
-    checkNumber('RMSprop', 'eps', where, g.eps);
-    checkNumber('RMSprop', 'weightDecay', where, g.weightDecay);
-    checkNumber('RMSprop', 'momentum', where, g.momentum);
-    checkBool('RMSprop', 'centered', where, g.centered);
-    checkBool('RMSprop', 'maximize', where, g.maximize);
+    validateOptions('RMSprop', where, g, {
+      lr: NON_NEGATIVE,
+      alpha: { min: 0, max: 1 },
+      eps: NON_NEGATIVE,
+      weightDecay: NON_NEGATIVE,
+      momentum: NON_NEGATIVE,
+      centered: 'bool',
+      maximize: 'bool',
+    });
   }
 
   protected updateGroup(group: ParamGroup<RMSpropOptions>): void {
     const { lr, alpha, eps, weightDecay: wd, momentum, centered, maximize } = group;
     const sign = maximize ? -1 : 1;
     const c = 1 - alpha;
-    group.params.forEach((p: Tensor, j) => {
-      const g = this.gradData(p, `parameter ${j}`);
-      if (!g) return;
+    this.forEachGrad(group, (p, g) => {
       const s = this.stateOf(p, () => {
         const init: Record<string, Tensor | number> = { step: 0, squareAvg: stateLike(p) };
         if (momentum > 0) init.momentumBuffer = stateLike(p);
         if (centered) init.gradAvg = stateLike(p);
         return init;
       });
-      s.step = ((s.step as number | undefined) ?? 0) + 1;
+      nextStep(s);
       const vt = stateTensor(s, 'squareAvg', () => stateLike(p));
       const bt = momentum > 0 ? stateTensor(s, 'momentumBuffer', () => stateLike(p)) : null;
       const at = centered ? stateTensor(s, 'gradAvg', () => stateLike(p)) : null;

@@ -8,14 +8,15 @@ import type { FloatArray, TypedArray } from '../core/dtype.js';
 import { ValueError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import {
-  checkBool,
-  checkNumber,
   commit,
+  NON_NEGATIVE,
   Optimizer,
   openFloat,
   type ParamGroup,
   type ParamsInput,
   stateLike,
+  validateOptions,
+  withDefaults,
 } from './optimizer.js';
 
 /** Plain SGD: p -= lr·(±g + wd·p). */
@@ -76,23 +77,29 @@ export interface SGDOptions {
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
-    super('SGD', params, {
-      lr: options.lr,
-      momentum: options.momentum ?? 0,
-      dampening: options.dampening ?? 0,
-      weightDecay: options.weightDecay ?? 0,
-      nesterov: options.nesterov ?? false,
-      maximize: options.maximize ?? false,
-    });
+    super(
+      'SGD',
+      params,
+      withDefaults<SGDOptions>(options, {
+        lr: options.lr,
+        momentum: 0,
+        dampening: 0,
+        weightDecay: 0,
+        nesterov: false,
+        maximize: false,
+      }),
+    );
   }
 
   protected validateGroup(g: Readonly<SGDOptions>, where: string): void {
-    checkNumber('SGD', 'lr', where, g.lr);
-    checkNumber('SGD', 'momentum', where, g.momentum);
-    checkNumber('SGD', 'dampening', where, g.dampening, {});
-    checkNumber('SGD', 'weightDecay', where, g.weightDecay);
-    checkBool('SGD', 'nesterov', where, g.nesterov);
-    checkBool('SGD', 'maximize', where, g.maximize);
+    validateOptions('SGD', where, g, {
+      lr: NON_NEGATIVE,
+      momentum: NON_NEGATIVE,
+      dampening: {},
+      weightDecay: NON_NEGATIVE,
+      nesterov: 'bool',
+      maximize: 'bool',
+    });
     if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) {
       throw new ValueError(
         `SGD: nesterov momentum requires a momentum > 0 and zero dampening (${where} has momentum ` +
@@ -104,9 +111,7 @@ export class SGD extends Optimizer<SGDOptions> {
   protected updateGroup(group: ParamGroup<SGDOptions>): void {
     const { lr, momentum, dampening, weightDecay: wd, nesterov, maximize } = group;
     const sign = maximize ? -1 : 1;
-    group.params.forEach((p: Tensor, j) => {
-      const g = this.gradData(p, `parameter ${j}`);
-      if (!g) return;
+    this.forEachGrad(group, (p, g) => {
       const s = this.stateOf(p, () => ({}));
       const pa = openFloat(p);
       if (momentum === 0) {

@@ -11,12 +11,9 @@ import {
   ValueError,
   zeros,
 } from '../../src/index.js';
+import { numbers } from '../helpers/data.js';
 
 const { DataLoader, Subset, TensorDataset, defaultCollate } = data;
-
-function numbers(n: number): data.Dataset<number> {
-  return { length: n, get: (i) => i };
-}
 
 /** The values of every batch of a loader over `numbers`. */
 function epoch(loader: Iterable<Tensor>): number[][] {

@@ -11,13 +11,9 @@ import {
   ValueError,
   zeros,
 } from '../../src/index.js';
+import { numbers } from '../helpers/data.js';
 
 const { ConcatDataset, Subset, TensorDataset, randomSplit } = data;
-
-/** A dataset of plain numbers 0..n-1. */
-function numbers(n: number): data.Dataset<number> {
-  return { length: n, get: (i) => i };
-}
 
 describe('TensorDataset', () => {
   it('returns views of each tensor at index i', () => {

@@ -30,10 +30,10 @@ export interface RefCase {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Loads test/reference/<group>.json. */
-export function loadCases(group: string): RefCase[] {
+/** Loads the cases of test/reference/<group>.json (typed as `C` for groups with their own layout). */
+export function loadCases<C = RefCase>(group: string): C[] {
   const file = join(here, '..', 'reference', `${group}.json`);
-  return (JSON.parse(readFileSync(file, 'utf8')) as { cases: RefCase[] }).cases;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { cases: C[] }).cases;
 }
 
 function decode(v: number | boolean | string): number {

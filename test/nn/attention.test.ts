@@ -19,8 +19,7 @@ import type {
   TransformerEncoderLayerOptions,
 } from '../../src/nn/index.js';
 import { checkModuleCase, loadModuleCases, type ModuleCase } from '../helpers/reference.js';
-
-const d64 = (shape: number[]): Tensor => randn(shape, { dtype: 'float64', requiresGrad: true });
+import { d64 } from '../helpers/tensors.js';
 
 /** Builds the layer of a reference case and a function running it the way PyTorch did. */
 function setup(c: ModuleCase): [nn.Module, (ins: (Tensor | null)[]) => Tensor[]] {

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { empty, Generator, manualSeed, nn, type Tensor, zeros } from '../../src/index.js';
+import { loadCases } from '../helpers/reference.js';
 
 const { init } = nn;
 
@@ -13,14 +11,14 @@ function stats(t: Tensor): { mean: number; std: number; min: number; max: number
   return { mean, std, min: Math.min(...d), max: Math.max(...d) };
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-const utilsRef = JSON.parse(readFileSync(join(here, '..', 'reference', 'nn_utils.json'), 'utf8')) as {
-  cases: { op: string; gains?: { nonlinearity: string; param: number | null; gain: number }[] }[];
-};
+interface GainCase {
+  op: string;
+  gains?: { nonlinearity: string; param: number | null; gain: number }[];
+}
 
 describe('nn.init', () => {
   it('calculateGain matches PyTorch', () => {
-    const gains = utilsRef.cases.find((c) => c.op === 'calculateGain')!.gains!;
+    const gains = loadCases<GainCase>('nn_utils').find((c) => c.op === 'calculateGain')!.gains!;
     expect(gains.length).toBeGreaterThan(5);
     for (const g of gains) {
       expect(init.calculateGain(g.nonlinearity as nn.init.Nonlinearity, g.param ?? undefined)).toBeCloseTo(

@@ -13,8 +13,7 @@ import {
 } from '../../src/index.js';
 import type { RNNBaseOptions, RNNCellOptions, RNNOptions } from '../../src/nn/modules/rnn.js';
 import { checkModuleCase, loadModuleCases } from '../helpers/reference.js';
-
-const d64 = (shape: number[]): Tensor => randn(shape, { dtype: 'float64', requiresGrad: true });
+import { d64 } from '../helpers/tensors.js';
 
 /** Builds the layer of a reference case. */
 function build(module: string, kw: Record<string, unknown>): nn.Module {

@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { gradcheck, nn, randn, tensor, ValueError, zeros } from '../../src/index.js';
-import { expectClose, fromRef, type RefTensor } from '../helpers/reference.js';
+import { expectClose, fromRef, loadCases, type RefTensor } from '../helpers/reference.js';
 
 const { utils } = nn;
 
@@ -18,10 +15,9 @@ interface ClipCase {
   clipped: (RefTensor | null)[];
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-const cases = (
-  JSON.parse(readFileSync(join(here, '..', 'reference', 'nn_utils.json'), 'utf8')) as { cases: ClipCase[] }
-).cases.filter((c) => c.op === 'clipGradNorm' || c.op === 'clipGradValue');
+const cases = loadCases<ClipCase>('nn_utils').filter(
+  (c) => c.op === 'clipGradNorm' || c.op === 'clipGradValue',
+);
 
 function paramsWith(grads: (RefTensor | null)[]): nn.Parameter[] {
   return grads.map((g) => {

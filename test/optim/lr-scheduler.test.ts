@@ -50,7 +50,7 @@ function expectSeq(actual: number[], expected: number[], what: string): void {
   });
 }
 
-const cases = (loadCases('optim') as unknown as SchedCase[]).filter((c) => c.op === 'scheduler');
+const cases = loadCases<SchedCase>('optim').filter((c) => c.op === 'scheduler');
 
 describe('lr schedulers: PyTorch 1.13 reference sequences', () => {
   it('covers every scheduler', () => {

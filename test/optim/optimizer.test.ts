@@ -59,9 +59,7 @@ function trainStep(opt: Opt, params: Tensor[], x: Tensor, y: Tensor): void {
   opt.step();
 }
 
-const optCases = (loadCases('optim') as unknown as (OptCase & { op: string })[]).filter(
-  (c) => c.op === 'optimizer',
-);
+const optCases = loadCases<OptCase & { op: string }>('optim').filter((c) => c.op === 'optimizer');
 
 describe('optimizers: PyTorch 1.13 reference trajectories', () => {
   it('has cases for every optimizer', () => {

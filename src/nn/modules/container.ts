@@ -10,13 +10,28 @@ export function callModule(m: Module, ...inputs: unknown[]): unknown {
   return (m.forward as (...a: unknown[]) => unknown)(...inputs);
 }
 
+/** Registers `modules` as the children '0', '1', ... of `owner`. */
+function registerNumbered(owner: Module, modules: readonly Module[]): void {
+  modules.forEach((m, i) => {
+    owner.register(String(i), m);
+  });
+}
+
+/**
+ * Index `i` of a numbered container with `n` children, negative counting from the end; throws an
+ * IndexError naming `owner` and the `n` `items` when out of range.
+ */
+function childIndex(owner: string, items: string, i: number, n: number): number {
+  const j = i < 0 ? i + n : i;
+  if (j < 0 || j >= n) throw new IndexError(`${owner}: index ${i} out of range for ${n} ${items}`);
+  return j;
+}
+
 /** Runs its children in order, feeding each output to the next. Children are named '0', '1', ... */
 export class Sequential extends Module {
   constructor(...layers: Module[]) {
     super();
-    layers.forEach((m, i) => {
-      this.register(String(i), m);
-    });
+    registerNumbered(this, layers);
   }
 
   /** Number of children. */
@@ -27,18 +42,12 @@ export class Sequential extends Module {
   /** The i-th child (negative counts from the end). */
   at(i: number): Module {
     const kids = this.children();
-    const j = i < 0 ? i + kids.length : i;
-    if (j < 0 || j >= kids.length)
-      throw new IndexError(`Sequential: index ${i} out of range for ${kids.length} layers`);
-    return kids[j]!;
+    return kids[childIndex('Sequential', 'layers', i, kids.length)]!;
   }
 
   /** Replaces the i-th child (e.g. a new head for fine-tuning). */
   set(i: number, m: Module): void {
-    const n = this.children().length;
-    const j = i < 0 ? i + n : i;
-    if (j < 0 || j >= n) throw new IndexError(`Sequential: index ${i} out of range for ${n} layers`);
-    this.register(String(j), m);
+    this.register(String(childIndex('Sequential', 'layers', i, this.children().length)), m);
   }
 
   /** Appends a child; returns this. */
@@ -58,9 +67,7 @@ export class Sequential extends Module {
 export class ModuleList extends Module {
   constructor(modules: readonly Module[] = []) {
     super();
-    modules.forEach((m, i) => {
-      this.register(String(i), m);
-    });
+    registerNumbered(this, modules);
   }
   /** Number of modules. */
   get length(): number {
@@ -69,10 +76,7 @@ export class ModuleList extends Module {
   /** The i-th module. */
   at(i: number): Module {
     const kids = this.children();
-    const j = i < 0 ? i + kids.length : i;
-    if (j < 0 || j >= kids.length)
-      throw new IndexError(`ModuleList: index ${i} out of range for ${kids.length} modules`);
-    return kids[j]!;
+    return kids[childIndex('ModuleList', 'modules', i, kids.length)]!;
   }
   /** Appends a module; returns this. */
   append(m: Module): this {

@@ -85,7 +85,8 @@ export abstract class ConvBase extends Module {
   readonly groups: number;
 
   protected constructor(
-    layer: string,
+    /** The layer's name, for error messages. */
+    protected readonly layer: string,
     readonly nd: number,
     readonly inChannels: number,
     readonly outChannels: number,
@@ -125,6 +126,14 @@ export abstract class ConvBase extends Module {
     }
   }
 
+  /** Checks that `x` is a batched or unbatched input of this layer's rank. */
+  protected checkInput(x: Tensor): void {
+    const nd = this.nd;
+    const dims = nd === 1 ? 'N, C, L' : 'N, C, H, W';
+    const unb = nd === 1 ? 'C, L' : 'C, H, W';
+    expectRank(this.layer.toLowerCase(), x, [nd + 1, nd + 2], `input [${dims}] (or [${unb}])`);
+  }
+
   protected baseRepr(extra: string[]): string {
     const parts = [`${this.inChannels}`, `${this.outChannels}`, `kernelSize=${fmt(this.kernelSize)}`];
     const ones = (v: number[]): boolean => v.every((x) => x === 1);
@@ -147,7 +156,7 @@ export abstract class ConvNd extends ConvBase {
   private readonly padList: number[] | null;
 
   protected constructor(
-    private readonly layer: string,
+    layer: string,
     nd: number,
     inChannels: number,
     outChannels: number,
@@ -187,11 +196,9 @@ export abstract class ConvNd extends ConvBase {
     }
   }
 
-  protected conv(f: typeof conv2d, x: Tensor): Tensor {
-    const nd = this.nd;
-    const dims = nd === 1 ? 'N, C, L' : 'N, C, H, W';
-    const unb = nd === 1 ? 'C, L' : 'C, H, W';
-    expectRank(this.layer.toLowerCase(), x, [nd + 1, nd + 2], `input [${dims}] (or [${unb}])`);
+  override forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    const f = this.nd === 1 ? conv1d : conv2d;
     const opts = { stride: this.stride, dilation: this.dilation, groups: this.groups };
     if (this.padList) {
       const xp = x.pad(this.padList, { mode: this.paddingMode as 'reflect' | 'replicate' | 'circular' });
@@ -219,10 +226,6 @@ export class Conv1d extends ConvNd {
   ) {
     super('Conv1d', 1, inChannels, outChannels, kernelSize, options);
   }
-
-  override forward(x: Tensor): Tensor {
-    return this.conv(conv1d, x);
-  }
 }
 
 /** 2-d convolution over [N, Cin, H, W] (or [Cin, H, W]) inputs; weight [Cout, Cin/groups, kH, kW]. */
@@ -235,10 +238,6 @@ export class Conv2d extends ConvNd {
   ) {
     super('Conv2d', 2, inChannels, outChannels, kernelSize, options);
   }
-
-  override forward(x: Tensor): Tensor {
-    return this.conv(conv2d, x);
-  }
 }
 
 /** Shared forward of the transposed convolutions. */
@@ -249,7 +248,7 @@ export abstract class ConvTransposeNd extends ConvBase {
   readonly outputPadding: number[];
 
   protected constructor(
-    private readonly layer: string,
+    layer: string,
     nd: number,
     inChannels: number,
     outChannels: number,
@@ -290,11 +289,10 @@ export abstract class ConvTransposeNd extends ConvBase {
     });
   }
 
-  protected convT(f: typeof convTranspose2d, x: Tensor, outputSize?: readonly number[]): Tensor {
-    const nd = this.nd;
-    const dims = nd === 1 ? 'N, C, L' : 'N, C, H, W';
-    const unb = nd === 1 ? 'C, L' : 'C, H, W';
-    expectRank(this.layer.toLowerCase(), x, [nd + 1, nd + 2], `input [${dims}] (or [${unb}])`);
+  /** Transposed convolution of `x`; an explicit `outputSize` picks the output padding, as in PyTorch. */
+  override forward(x: Tensor, outputSize?: readonly number[]): Tensor {
+    this.checkInput(x);
+    const f = this.nd === 1 ? convTranspose1d : convTranspose2d;
     const outputPadding = outputSize ? this.outputPaddingFor(x, outputSize) : this.outputPadding;
     return f(x, this.weight, this.bias, {
       stride: this.stride,
@@ -323,10 +321,6 @@ export class ConvTranspose1d extends ConvTransposeNd {
   ) {
     super('ConvTranspose1d', 1, inChannels, outChannels, kernelSize, options);
   }
-
-  override forward(x: Tensor, outputSize?: readonly number[]): Tensor {
-    return this.convT(convTranspose1d, x, outputSize);
-  }
 }
 
 /**
@@ -341,9 +335,5 @@ export class ConvTranspose2d extends ConvTransposeNd {
     options: ConvTransposeLayerOptions = {},
   ) {
     super('ConvTranspose2d', 2, inChannels, outChannels, kernelSize, options);
-  }
-
-  override forward(x: Tensor, outputSize?: readonly number[]): Tensor {
-    return this.convT(convTranspose2d, x, outputSize);
   }
 }

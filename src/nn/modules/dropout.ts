@@ -19,26 +19,31 @@ export interface DropoutLayerOptions {
   generator?: Generator;
 }
 
-function checkP(layer: string, p: number): void {
-  if (!(p >= 0 && p <= 1)) throw new ValueError(`${layer}: probability p must be between 0 and 1, got ${p}`);
-}
-
-/** Zeroes each element with probability `p` (default 0.5) in training mode; identity in eval mode. */
-export class Dropout extends Module {
-  private readonly _generator: Generator | undefined;
+/** The probability `p` and random stream shared by the dropout layers. */
+abstract class DropoutBase extends Module {
+  protected readonly _generator: Generator | undefined;
   constructor(
-    readonly p = 0.5,
-    options: DropoutLayerOptions = {},
+    layer: string,
+    readonly p: number,
+    options: DropoutLayerOptions,
   ) {
     super();
-    checkP('Dropout', p);
+    if (!(p >= 0 && p <= 1))
+      throw new ValueError(`${layer}: probability p must be between 0 and 1, got ${p}`);
     this._generator = options.generator;
-  }
-  override forward(x: Tensor): Tensor {
-    return dropout(x, { p: this.p, training: this.training, generator: this._generator });
   }
   override extraRepr(): string {
     return `p=${this.p}`;
+  }
+}
+
+/** Zeroes each element with probability `p` (default 0.5) in training mode; identity in eval mode. */
+export class Dropout extends DropoutBase {
+  constructor(p = 0.5, options: DropoutLayerOptions = {}) {
+    super('Dropout', p, options);
+  }
+  override forward(x: Tensor): Tensor {
+    return dropout(x, { p: this.p, training: this.training, generator: this._generator });
   }
 }
 
@@ -46,15 +51,9 @@ export class Dropout extends Module {
  * Channel dropout: zeroes whole channels of [N, C, H, W] (or [C, H, W]) input with probability `p`
  * in training mode (useful after convolutions, whose neighbouring pixels are correlated).
  */
-export class Dropout2d extends Module {
-  private readonly _generator: Generator | undefined;
-  constructor(
-    readonly p = 0.5,
-    options: DropoutLayerOptions = {},
-  ) {
-    super();
-    checkP('Dropout2d', p);
-    this._generator = options.generator;
+export class Dropout2d extends DropoutBase {
+  constructor(p = 0.5, options: DropoutLayerOptions = {}) {
+    super('Dropout2d', p, options);
   }
   override forward(x: Tensor): Tensor {
     expectRank('dropout2d', x, [3, 4], 'input [N, C, H, W] (or [C, H, W])');
@@ -69,8 +68,5 @@ export class Dropout2d extends Module {
       for (let i = 0; i < n; i++) m[i] = gen.random() < keep ? 1 / keep : 0;
     }
     return x.mul(tensor(m, { shape: [...lead, 1, 1] }));
-  }
-  override extraRepr(): string {
-    return `p=${this.p}`;
   }
 }

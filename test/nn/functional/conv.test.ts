@@ -12,13 +12,13 @@ import {
 } from '../../../src/index.js';
 import type { ConvOptions, ConvTransposeOptions, UnfoldOptions } from '../../../src/nn/functional/conv.js';
 import { checkReference } from '../../helpers/reference.js';
+import { d64 } from '../../helpers/tensors.js';
 
 const F = nn.functional;
 type Kw = Record<string, unknown>;
 type IntOrTuple = number | number[];
 
 const bias = (inputs: unknown[]): Tensor | null => (inputs[2] as Tensor | undefined) ?? null;
-const d64 = (shape: number[]): Tensor => randn(shape, { dtype: 'float64', requiresGrad: true });
 
 function expectSame(a: Tensor, b: Tensor, tol = 1e-12): void {
   expect(a.shape).toEqual(b.shape);

@@ -11,9 +11,9 @@ import {
 } from '../../../src/index.js';
 import type { InterpolateOptions } from '../../../src/nn/functional/interpolate.js';
 import { checkReference } from '../../helpers/reference.js';
+import { d64 } from '../../helpers/tensors.js';
 
 const F = nn.functional;
-const d64 = (shape: number[]): Tensor => randn(shape, { dtype: 'float64', requiresGrad: true });
 
 describe('interpolate reference (PyTorch)', () => {
   it('matches forward values and gradients', () => {

@@ -14,9 +14,9 @@ import {
 } from '../../../src/index.js';
 import type { BatchNormOptions, NormOptions } from '../../../src/nn/functional/norm.js';
 import { checkReference } from '../../helpers/reference.js';
+import { d64 } from '../../helpers/tensors.js';
 
 const F = nn.functional;
-const d64 = (shape: number[]): Tensor => randn(shape, { dtype: 'float64', requiresGrad: true });
 const opt = (i: unknown[], k: number): Tensor | null => (i[k] as Tensor | undefined) ?? null;
 
 describe('norm reference (PyTorch)', () => {

@@ -11,13 +11,12 @@ import {
 } from '../../../src/index.js';
 import type { AvgPoolOptions, MaxPoolOptions } from '../../../src/nn/functional/pool.js';
 import { checkReference } from '../../helpers/reference.js';
+import { d64 } from '../../helpers/tensors.js';
 
 const F = nn.functional;
 type Kw = Record<string, unknown>;
 type Ints = number | number[];
 type Size = number | (number | null)[];
-
-const d64 = (shape: number[]): Tensor => randn(shape, { dtype: 'float64', requiresGrad: true });
 
 describe('pool reference (PyTorch)', () => {
   it('matches forward values, indices and gradients', () => {
