@@ -21,30 +21,10 @@ import { loadavg } from 'node:os';
 import { gemm } from '../src/backends/cpu/gemm.js';
 import { HEAP_BASE, WasmKernels } from '../src/backends/wasm/kernels.js';
 import { getBackend, setBackend, Tensor } from '../src/index.js';
+import { fillRandom, parseMicroArgs, timeRepeats } from './micro.js';
+import { median } from './protocol.js';
 
-const argv = process.argv.slice(2);
-const repsAt = argv.indexOf('--reps');
-const repsArg = repsAt >= 0 ? Number(argv[repsAt + 1]) : 0;
-const sizeArgs = argv.filter((s, i) => /^\d+$/.test(s) && (repsAt < 0 || i !== repsAt + 1)).map(Number);
-const sizes = sizeArgs.length > 0 ? sizeArgs : [128, 512, 1024];
-
-/** Deterministic uniform values in [-1, 1) (mulberry32). */
-function fillRandom(x: Float32Array, seed: number): void {
-  let s = seed >>> 0;
-  for (let i = 0; i < x.length; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    x[i] = ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
-  }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((p, q) => p - q);
-  const h = s.length >> 1;
-  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-}
+const { sizes, reps: repsArg } = parseMicroArgs(process.argv.slice(2));
 
 interface Timing {
   /** Median milliseconds per run (wall clock). */
@@ -63,18 +43,9 @@ function time(n: number, run: () => void): Timing {
   run();
   const warm = (performance.now() - t0) / 3;
   const reps = repsArg > 0 ? repsArg : Math.max(5, Math.min(300, Math.round(1500 / Math.max(warm, 0.01))));
-  const ms: number[] = [];
-  const cpu: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const u0 = process.cpuUsage();
-    const s = performance.now();
-    run();
-    ms.push(performance.now() - s);
-    const u = process.cpuUsage(u0);
-    cpu.push((u.user + u.system) / 1e3);
-  }
-  const mMs = median(ms);
-  return { ms: mMs, wall: flops / mMs / 1e6, cpu: flops / median(cpu) / 1e6 };
+  const t = timeRepeats(reps, run);
+  const mMs = median(t.wall);
+  return { ms: mMs, wall: flops / mMs / 1e6, cpu: flops / median(t.cpu) / 1e6 };
 }
 
 const kernels = new WasmKernels();

@@ -39,6 +39,12 @@ export {
   type View,
   type Window2d,
 } from './backends/backend.js';
+export {
+  getNumThreads,
+  initWasmThreads,
+  setNumThreads,
+  wasmThreadsUnsupportedReason,
+} from './backends/wasm/index.js';
 export * from './core/creation.js';
 export * from './core/dtype.js';
 export * from './core/errors.js';

@@ -385,7 +385,7 @@ function floatData(v: View): [FloatArray, number] {
  * Columns of channels [c0, c0 + cn) of sample n of x (strides sN..sW from `base`) into `dst`
  * ([cn*kh*kw, outH*outW], row-major from 0), zeros where the window reads padding.
  */
-function im2colSample(
+export function im2colSample(
   X: TypedArray,
   base: number,
   sC: number,
@@ -429,7 +429,7 @@ function im2colSample(
 }
 
 /** Adds the columns `cols` ([cn*kh*kw, outH*outW]) of channels [c0, c0 + cn) into plane-major `out` at `base` (col2im). */
-function col2imSample(
+export function col2imSample(
   cols: FloatArray,
   c0: number,
   cn: number,

@@ -1,5 +1,7 @@
 /**
- * Feature detection for the `wasm` backend: WebAssembly with 128-bit SIMD.
+ * Feature detection for the `wasm` backend: WebAssembly with 128-bit SIMD, and for its worker threads:
+ * shared WebAssembly memory, Atomics, and (for now) Node's worker_threads reached without a static
+ * `node:` import, so the browser bundle stays free of Node built-ins.
  * @module
  */
 
@@ -45,4 +47,23 @@ export function wasmUnsupportedReason(): string | null {
 /** True when WebAssembly with 128-bit SIMD is available. */
 export function wasmSimdSupported(): boolean {
   return wasmUnsupportedReason() === null;
+}
+
+/**
+ * Why the kernels cannot use a shared WebAssembly memory here (no SharedArrayBuffer or Atomics, e.g. a
+ * browser page that is not cross-origin isolated; no shared memories), or null when they can. Never throws.
+ */
+export function wasmThreadsUnsupportedReason(): string | null {
+  try {
+    const simd = wasmUnsupportedReason();
+    if (simd !== null) return simd;
+    if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') {
+      return 'SharedArrayBuffer/Atomics are not available (in browsers they need cross-origin isolation)';
+    }
+    const probe = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    if (!(probe.buffer instanceof SharedArrayBuffer)) return 'shared WebAssembly memory is not supported';
+    return null;
+  } catch (e) {
+    return `shared WebAssembly memory is not supported (${e instanceof Error ? e.message : String(e)})`;
+  }
 }

@@ -7,21 +7,57 @@
  * the operands of each float32 matmul into the kernels' linear memory and the product back out. Every
  * other kernel, and float64 or integer products, run the CPU backend's TypeScript code.
  *
+ * Large float32 products are split over worker threads sharing the kernels' memory (src/backends/wasm/
+ * pool.ts) in Node, with `setNumThreads(n)` (default: the available cores, at most 8); the workers start
+ * on the first product that is large enough, or up front with `await initWasmThreads()`.
+ *
  * Where WebAssembly or its 128-bit SIMD is missing, or the kernels cannot be instantiated, creating the
- * backend prints one warning and returns a CPU backend instead, so `setBackend('wasm')` never fails.
+ * backend prints one warning and returns a CPU backend instead, so `setBackend('wasm')` never fails. Where
+ * shared memory or worker threads are missing it runs single-threaded, silently.
  * @module
  */
 import type { DType } from '../../core/dtype.js';
-import type { Backend, Storage, View } from '../backend.js';
+import { type Backend, getBackend, type Storage, type View, type Window2d } from '../backend.js';
 import { createCpuBackend } from '../cpu/index.js';
 import { CpuStorage } from '../cpu/storage.js';
+import {
+  type Threads,
+  wasmConv2d,
+  wasmConv2dBackwardInput,
+  wasmConv2dBackwardWeight,
+  wasmConvApplies,
+} from './conv.js';
 import { wasmUnsupportedReason } from './detect.js';
 import { WasmKernels } from './kernels.js';
 import { wasmMatmul } from './matmul.js';
+import { GemmPool, getNumThreads, setNumThreads, threadPoolUnsupportedReason } from './pool.js';
 
-export { wasmSimdSupported, wasmUnsupportedReason } from './detect.js';
+export { wasmSimdSupported, wasmThreadsUnsupportedReason, wasmUnsupportedReason } from './detect.js';
 export { WasmKernels } from './kernels.js';
 export { wasmMatmul } from './matmul.js';
+export { GemmPool, getNumThreads, setNumThreads, threadPoolUnsupportedReason } from './pool.js';
+
+/** The thread pool of each wasm backend (created on first use; absent where threads are unavailable). */
+const poolOf = new WeakMap<Backend, () => GemmPool | null>();
+
+/** The worker pool of a `wasm` backend (created if needed), or null when it runs single-threaded. */
+export function wasmThreadPool(backend: Backend = getBackend()): GemmPool | null {
+  return poolOf.get(backend)?.() ?? null;
+}
+
+/**
+ * Starts the worker threads of the current `wasm` backend now (instead of on the first large product)
+ * and waits until they are ready; `threads` also sets {@link setNumThreads}. Resolves to the number of
+ * threads products will use: 1 when the current backend is not `wasm` or threads are unavailable here.
+ */
+export async function initWasmThreads(threads?: number): Promise<number> {
+  if (threads !== undefined) setNumThreads(threads);
+  const pool = wasmThreadPool();
+  if (pool === null) return 1;
+  const n = getNumThreads();
+  await pool.start(n - 1);
+  return n;
+}
 
 /**
  * Re-homes what a CPU kernel returned onto `owner`: storages (alone or as the values of a result
@@ -58,6 +94,19 @@ function delegateTo(cpu: Backend, owner: () => Backend): Backend {
   return out as unknown as Backend;
 }
 
+/**
+ * Runs a wasm kernel; null when the linear memory could not grow that far (a RangeError), so the caller
+ * runs the TypeScript kernel instead, which needs no extra copy.
+ */
+function orNull(run: () => Float32Array): Float32Array | null {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+}
+
 /** Options of {@link createWasmBackend} (for tests and embedders). */
 export interface WasmBackendOptions {
   /** Called with the one-line notice when the backend falls back to the CPU (default `console.warn`). */
@@ -83,21 +132,52 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
     return fallBack(`the WebAssembly kernels failed to load (${e instanceof Error ? e.message : String(e)})`);
   }
   const cpu = createCpuBackend();
+  let pool: GemmPool | null | undefined;
+  const getPool = (): GemmPool | null => {
+    if (pool === undefined) {
+      pool = kernels.shared && threadPoolUnsupportedReason() === null ? new GemmPool(kernels) : null;
+    }
+    return pool;
+  };
+  const threading = (): Threads => {
+    const threads = getNumThreads();
+    return { pool: threads > 1 ? getPool() : null, threads };
+  };
   const backend: Backend = {
     ...delegateTo(cpu, () => backend),
     name: 'wasm',
     matmul(a: View, b: View, out: DType): Storage {
       if (out !== 'float32') return adopt(backend, cpu.matmul(a, b, out)) as Storage;
-      let data: Float32Array;
-      try {
-        data = wasmMatmul(kernels, a, b);
-      } catch (e) {
-        // The linear memory could not grow that far: the TypeScript kernel needs no extra copy.
-        if (!(e instanceof RangeError)) throw e;
-        return adopt(backend, cpu.matmul(a, b, out)) as Storage;
+      const { pool, threads } = threading();
+      const data = orNull(() => wasmMatmul(kernels, a, b, pool, threads));
+      if (data === null) return adopt(backend, cpu.matmul(a, b, out)) as Storage;
+      return new CpuStorage(backend, 'float32', data);
+    },
+    conv2d(x: View, weight: View, bias: View | null, w: Window2d, groups: number): Storage {
+      if (!wasmConvApplies(groups, x, weight, bias)) {
+        return adopt(backend, cpu.conv2d(x, weight, bias, w, groups)) as Storage;
       }
+      const data = orNull(() => wasmConv2d(kernels, threading(), x, weight, bias, w));
+      if (data === null) return adopt(backend, cpu.conv2d(x, weight, bias, w, groups)) as Storage;
+      return new CpuStorage(backend, 'float32', data);
+    },
+    conv2dBackwardInput(grad: View, weight: View, w: Window2d, groups: number): Storage {
+      if (!wasmConvApplies(groups, grad, weight)) {
+        return adopt(backend, cpu.conv2dBackwardInput(grad, weight, w, groups)) as Storage;
+      }
+      const data = orNull(() => wasmConv2dBackwardInput(kernels, threading(), grad, weight, w));
+      if (data === null) return adopt(backend, cpu.conv2dBackwardInput(grad, weight, w, groups)) as Storage;
+      return new CpuStorage(backend, 'float32', data);
+    },
+    conv2dBackwardWeight(grad: View, x: View, w: Window2d, groups: number): Storage {
+      if (!wasmConvApplies(groups, grad, x)) {
+        return adopt(backend, cpu.conv2dBackwardWeight(grad, x, w, groups)) as Storage;
+      }
+      const data = orNull(() => wasmConv2dBackwardWeight(kernels, threading(), grad, x, w));
+      if (data === null) return adopt(backend, cpu.conv2dBackwardWeight(grad, x, w, groups)) as Storage;
       return new CpuStorage(backend, 'float32', data);
     },
   };
+  poolOf.set(backend, getPool);
   return backend;
 }

@@ -8,12 +8,18 @@
  * strides, so transposed, broadcast and flipped operands need no transpose. Only views whose reachable
  * range is much larger than their element count (sparse slices) or whose storage is not float32 are
  * gathered element by element into a contiguous block instead.
+ *
+ * Large products are split over the worker pool when one is given (src/backends/wasm/job.ts).
  * @module
  */
 import type { View } from '../backend.js';
 import { copyInto } from '../cpu/elementwise.js';
 import { arr } from '../cpu/storage.js';
+import { type GemmJob, planBytes, planJob, runJob } from './job.js';
 import { HEAP_BASE, type WasmKernels } from './kernels.js';
+import type { GemmPool } from './pool.js';
+
+export { PARALLEL_MIN_FLOPS } from './job.js';
 
 /** A [B, rows, cols] operand placed in linear memory. */
 interface Placed {
@@ -94,9 +100,17 @@ function place(heap: Float32Array, at: number, v: View, p: Plan): Placed {
 /**
  * The product of a [B, m, k] and b [B, k, n] (any strides; a batch of size 1 or batch stride 0
  * broadcasts) as a fresh contiguous [B, m, n] Float32Array. Inputs of other dtypes are converted.
- * @throws RangeError when the linear memory cannot grow to hold the operands.
+ * With a `pool` and `threads` > 1, large products are split over worker threads.
+ * @throws RangeError when the linear memory cannot grow to hold the operands; Error when a worker thread
+ * fails or dies during the product (see GemmPool.run).
  */
-export function wasmMatmul(kernels: WasmKernels, a: View, b: View): Float32Array {
+export function wasmMatmul(
+  kernels: WasmKernels,
+  a: View,
+  b: View,
+  pool: GemmPool | null = null,
+  threads = 1,
+): Float32Array {
   const [B, m, k] = a.shape as [number, number, number];
   const n = b.shape[2]!;
   const total = B * m * n;
@@ -113,30 +127,39 @@ export function wasmMatmul(kernels: WasmKernels, a: View, b: View): Float32Array
   const bAt = align16(aAt + 4 * pa.floats);
   const cAt = align16(bAt + 4 * pb.floats);
   const wAt = align16(cAt + 4 * total);
-  const end = wAt + kernels.sgemmWorkspace(rows, n, k);
-  const heap = kernels.reserve(end);
+  const batches = fold ? 1 : B;
+  const job: GemmJob = {
+    m: rows,
+    n,
+    k,
+    a: 0,
+    aRs: 0,
+    aCs: 0,
+    b: 0,
+    bRs: 0,
+    bCs: 0,
+    c: cAt,
+    ldc: n,
+    accumulate: false,
+    batch: batches,
+    aBs: 0,
+    bBs: 0,
+    cBs: m * n,
+  };
+  const p = planJob(kernels, job, pool, threads);
+  const heap = kernels.reserve(wAt + planBytes(p));
   const A = place(heap, aAt, a, pa);
   const Bp = place(heap, bAt, b, pb);
-  if (fold || B === 1) {
-    kernels.sgemm(rows, n, k, A.ptr, A.rs, A.cs, Bp.ptr, Bp.rs, Bp.cs, cAt, n, false, wAt);
-  } else {
-    for (let q = 0; q < B; q++) {
-      kernels.sgemm(
-        m,
-        n,
-        k,
-        A.ptr + 4 * q * A.bs,
-        A.rs,
-        A.cs,
-        Bp.ptr + 4 * q * Bp.bs,
-        Bp.rs,
-        Bp.cs,
-        cAt + 4 * q * m * n,
-        n,
-        false,
-        wAt,
-      );
-    }
-  }
+  Object.assign(job, {
+    a: A.ptr,
+    aRs: A.rs,
+    aCs: A.cs,
+    aBs: A.bs,
+    b: Bp.ptr,
+    bRs: Bp.rs,
+    bCs: Bp.cs,
+    bBs: Bp.bs,
+  });
+  runJob(kernels, pool, p, job, wAt);
   return heap.slice(cAt >> 2, (cAt >> 2) + total);
 }

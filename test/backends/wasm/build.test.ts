@@ -10,7 +10,11 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { builtHash, kernelSources, sourceHash } from '../../../scripts/build-wasm.js';
 import { decodeBase64 } from '../../../src/backends/wasm/base64.js';
-import { KERNELS_SOURCE_HASH, KERNELS_WASM_BASE64 } from '../../../src/backends/wasm/kernels.generated.js';
+import {
+  KERNELS_SOURCE_HASH,
+  KERNELS_THREADS_WASM_BASE64,
+  KERNELS_WASM_BASE64,
+} from '../../../src/backends/wasm/kernels.generated.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -34,7 +38,21 @@ describe('wasm kernels build', () => {
       WebAssembly.Module.exports(mod)
         .map((e) => e.name)
         .sort(),
-    ).toEqual(['memory', 'sgemm', 'sgemmWorkspace']);
+    ).toEqual(['memory', 'sgemm', 'sgemmChunk', 'sgemmWorkspace']);
+  });
+
+  it('embeds a second build of the same kernels that imports a shared memory (for worker threads)', () => {
+    const bytes = decodeBase64(KERNELS_THREADS_WASM_BASE64);
+    expect(bytes.length).toBeLessThan(4096);
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    const mod = new WebAssembly.Module(bytes);
+    expect(WebAssembly.Module.imports(mod)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    expect(() => new WebAssembly.Instance(mod, { env: { memory } })).not.toThrow();
+    // It needs a shared memory: an ordinary one is rejected (so the plain build is the fallback).
+    expect(
+      () => new WebAssembly.Instance(mod, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } }),
+    ).toThrow();
   });
 
   it('decodeBase64 matches Buffer and rejects bad input', () => {
