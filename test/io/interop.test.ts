@@ -210,11 +210,9 @@ describe('writing files PyTorch reads', () => {
     });
   });
 
-  it('notes when the Python half is not run', () => {
-    if (!hasPython)
-      console.log(
-        'safetensors interop: /usr/bin/python3 with torch + safetensors not found; Python checks not run',
-      );
-    expect(true).toBe(true);
-  });
+  if (!hasPython) {
+    console.log(
+      'safetensors interop: /usr/bin/python3 with torch + safetensors not found; Python checks not run',
+    );
+  }
 });
