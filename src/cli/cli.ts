@@ -15,6 +15,7 @@
  * @module
  */
 import { Argument, Command, CommanderError, Option } from 'commander';
+import { getBackend, setBackend } from '../index.js';
 import {
   type CliIo,
   evalModel,
@@ -39,6 +40,9 @@ export function processIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr };
 }
 
+/** Backends the CLI can run on. */
+const BACKENDS = ['wasm', 'cpu'] as const;
+
 function buildProgram(io: CliIo): Command {
   const program = new Command('neurite');
   program
@@ -50,7 +54,18 @@ function buildProgram(io: CliIo): Command {
       outputError: (s, write) => write(s.endsWith('\n') ? s : `${s}\n`),
     })
     .showSuggestionAfterError(true)
-    .helpCommand(true);
+    .helpCommand(true)
+    .addOption(
+      new Option('--backend <name>', 'compute backend: wasm (SIMD + threads, falls back to cpu) or cpu')
+        .choices(BACKENDS)
+        .default('wasm'),
+    )
+    .hook('preAction', (cmd) => {
+      const want = cmd.opts<{ backend: (typeof BACKENDS)[number] }>().backend;
+      setBackend(want);
+      if (getBackend().name !== want)
+        io.stderr.write(`note: backend '${want}' unavailable, using '${getBackend().name}'\n`);
+    });
 
   const lrDefaults = OPTIMIZERS.map((o) => `${o} ${DEFAULT_LR[o]}`).join(', ');
   program

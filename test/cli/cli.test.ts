@@ -7,7 +7,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, checkpointName, loadModel, runCli } from '../../src/cli/index.js';
 import { encodeGrayPng } from '../../src/cli/png.js';
-import { loadMnist, loadSafetensors } from '../../src/node/index.js';
+import { getBackend, loadMnist, loadSafetensors, setBackend } from '../../src/node/index.js';
 
 /** Output streams that record what was written. */
 function capture(): CliIo & { out: () => string; err: () => string } {
@@ -58,6 +58,7 @@ describe('neurite CLI: argument validation', () => {
       /option '--batch-size <n>' argument '0' is invalid.*positive integer/,
     ],
     [['train', 'mnist', '--lr', 'abc'], /option '--lr <x>' argument 'abc' is invalid.*greater than 0/],
+    [['--backend', 'gpu', 'train', 'mnist'], /option '--backend <name>' argument 'gpu' is invalid/],
     [['train', 'mnist', '--lr', '-0.1'], /'--lr <x>' argument '-0.1' is invalid/],
     [['train', 'mnist', '--lr', 'Infinity'], /'--lr <x>' argument 'Infinity' is invalid/],
     [['train', 'mnist', '--seed', '-3'], /'--seed <n>' argument '-3' is invalid/],
@@ -91,6 +92,17 @@ describe('neurite CLI: argument validation', () => {
     expect(r.out).toMatch(/--epochs <n>/);
     expect(r.out).toMatch(/--optimizer <name>/);
     expect(r.out).not.toMatch(/--limit/); // hidden flag
+  });
+});
+
+describe('neurite CLI: backend', () => {
+  it('runs on the backend --backend names (wasm by default)', async () => {
+    const model = join(dir, 'missing.safetensors');
+    await run(['--backend', 'cpu', 'eval', model]);
+    expect(getBackend().name).toBe('cpu');
+    await run(['eval', model]);
+    expect(getBackend().name).toBe('wasm');
+    setBackend(process.env.NEURITE_BACKEND ?? 'cpu');
   });
 });
 
