@@ -12,9 +12,10 @@ import { DTypeError, ShapeError, ValueError } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { fromStorage, record, requireFloat } from '../../ops/util.js';
+import { type IntOrTuple, ints } from './args.js';
 
 /** An integer for every spatial dim, or one integer used for all of them. */
-export type IntOrTuple = number | readonly number[];
+export type { IntOrTuple };
 
 /** Options of `conv1d`/`conv2d` (PyTorch's names). */
 export interface ConvOptions {
@@ -50,21 +51,6 @@ export interface UnfoldOptions {
   padding?: IntOrTuple;
   /** Step of the sliding window (default 1). */
   stride?: IntOrTuple;
-}
-
-/** Expands `v` to `n` integers >= `min`, or throws a ValueError naming the op and the argument. */
-function ints(op: string, name: string, v: IntOrTuple, n: number, min: number): number[] {
-  const list = typeof v === 'number' ? new Array<number>(n).fill(v) : [...v];
-  if (list.length !== n) {
-    throw new ValueError(`${op}: ${name} must be one integer or ${n} integers, got ${fmt(list)}`);
-  }
-  for (const x of list) {
-    if (!Number.isInteger(x) || x < min) {
-      const what = min === 1 ? 'positive' : 'non-negative';
-      throw new ValueError(`${op}: ${name} must be ${what} integers, got ${fmt(list)}`);
-    }
-  }
-  return list;
 }
 
 /** im2col as a differentiable op: [N, C, H, W] -> [N, C*kh*kw, outH*outW]; its gradient is col2im. */

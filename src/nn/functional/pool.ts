@@ -9,9 +9,10 @@ import { ShapeError, ValueError } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { fromStorage, record, requireFloat } from '../../ops/util.js';
+import { type IntOrTuple, ints } from './args.js';
 
 /** An integer for every spatial dim, or one integer used for all of them. */
-type Ints = number | readonly number[];
+type Ints = IntOrTuple;
 
 /** Options of `maxPool1d`/`maxPool2d` (PyTorch's names). */
 export interface MaxPoolOptions {
@@ -45,20 +46,6 @@ export interface AvgPoolOptions {
 export interface AdaptiveMaxPoolOptions {
   /** Also return the int32 argmax indices (flat within each input plane). */
   returnIndices?: boolean;
-}
-
-function ints(op: string, name: string, v: Ints, n: number, min: number): number[] {
-  const list = typeof v === 'number' ? new Array<number>(n).fill(v) : [...v];
-  if (list.length !== n) {
-    throw new ValueError(`${op}: ${name} must be one integer or ${n} integers, got ${fmt(list)}`);
-  }
-  for (const x of list) {
-    if (!Number.isInteger(x) || x < min) {
-      const what = min === 1 ? 'positive' : 'non-negative';
-      throw new ValueError(`${op}: ${name} must be ${what} integers, got ${fmt(list)}`);
-    }
-  }
-  return list;
 }
 
 /** Validates rank and dtype; returns the input as [N, C, H, W] plus how to undo that. */
