@@ -110,12 +110,17 @@ function requireSameShape(op: string, input: Tensor, target: Tensor): void {
   }
 }
 
-/** Checks a pair of regression inputs and returns input - target. */
-function difference(op: string, input: Tensor, target: Tensor, reduction: string): Tensor {
+/** Checks the reduction and a float input/target pair of the same shape. */
+function checkPair(op: string, input: Tensor, target: Tensor, reduction: string): void {
   checkReduction(op, reduction);
   requireFloat(op, input);
   requireFloatTarget(op, target);
   requireSameShape(op, input, target);
+}
+
+/** Checks a pair of regression inputs and returns input - target. */
+function difference(op: string, input: Tensor, target: Tensor, reduction: string): Tensor {
+  checkPair(op, input, target, reduction);
   return input.sub(target);
 }
 
@@ -380,10 +385,7 @@ function probabilityCrossEntropy(
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BceOptions = {}): Tensor {
   const op = 'binaryCrossEntropy';
   const reduction = options.reduction ?? 'mean';
-  checkReduction(op, reduction);
-  requireFloat(op, input);
-  requireFloatTarget(op, target);
-  requireSameShape(op, input, target);
+  checkPair(op, input, target, reduction);
   checkBroadcastTo(op, 'weight', options.weight, input.shape);
   const data = input.dataSync();
   for (let i = 0; i < data.length; i++) {
@@ -434,10 +436,7 @@ export function binaryCrossEntropyWithLogits(
 ): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
   const reduction = options.reduction ?? 'mean';
-  checkReduction(op, reduction);
-  requireFloat(op, input);
-  requireFloatTarget(op, target);
-  requireSameShape(op, input, target);
+  checkPair(op, input, target, reduction);
   checkBroadcastTo(op, 'weight', options.weight, input.shape);
   checkBroadcastTo(op, 'posWeight', options.posWeight, input.shape);
   const ls = logSigmoid(input);
