@@ -3,8 +3,10 @@
  * `LSTMCell` and `GRUCell`, with PyTorch's parameter names, shapes, gate order and initialisation.
  * Training is backpropagation through time: the loop over time steps records the autograd graph.
  *
- * Per layer and direction, the input projections of all time steps are computed with one matmul;
- * each step then does one hidden-state matmul for all gates and slices the gates as views.
+ * An LSTM layer (per layer and direction) is one fused op, `lstmLayer`, that runs the time loop and
+ * its backward inside. RNN and GRU compute the input projections of all time steps with one matmul;
+ * each step then does one hidden-state matmul for all gates and, for GRU, one fused cell op
+ * (`gruCell`; `LSTMCell` uses `lstmCell`).
  * @module
  */
 import { isGradEnabled } from '../../autograd/grad-mode.js';
@@ -16,6 +18,7 @@ import { Tensor } from '../../core/tensor.js';
 import { cat, stack } from '../../ops/shape.js';
 import { record, scalarTensor } from '../../ops/util.js';
 import { dropout, linear } from '../functional/basic.js';
+import { gruCell, lstmCell, lstmLayer } from '../functional/rnn-cell.js';
 import { uniform_ } from '../init.js';
 import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
@@ -89,7 +92,6 @@ const GATES: Record<Mode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 
 interface StepWeights {
   whhT: Tensor;
   hb: Tensor | null;
-  hidden: number;
 }
 
 /**
@@ -98,27 +100,16 @@ interface StepWeights {
  */
 function step(mode: Mode, xp: Tensor, state: readonly Tensor[], w: StepWeights): Tensor[] {
   const h = state[0]!;
-  const H = w.hidden;
   const hp = h.matmul(w.whhT);
   switch (mode) {
     case 'RNN_TANH':
       return [xp.add(hp).tanh()];
     case 'RNN_RELU':
       return [xp.add(hp).relu()];
-    case 'LSTM': {
-      const [i, f, g, o] = splitViews(xp.add(hp), 1, [H, H, H, H]);
-      const c = f!.sigmoid().mul(state[1]!).add(i!.sigmoid().mul(g!.tanh()));
-      return [o!.sigmoid().mul(c.tanh()), c];
-    }
-    case 'GRU': {
-      const [xrz, xn] = splitViews(xp, 1, [2 * H, H]);
-      const [hrz, hn] = splitViews(hp, 1, [2 * H, H]);
-      const [r, z] = splitViews(xrz!.add(hrz!).sigmoid(), 1, [H, H]);
-      const hnb = w.hb ? hn!.add(w.hb) : hn!;
-      const n = xn!.add(r!.mul(hnb)).tanh();
-      // (1 - z) * n + z * h
-      return [n.add(z!.mul(h.sub(n)))];
-    }
+    case 'LSTM':
+      return lstmCell(xp, state[1]!, hp);
+    case 'GRU':
+      return [gruCell(xp, hp, h, w.hb)];
   }
 }
 
@@ -319,18 +310,28 @@ export abstract class RNNBase extends Module {
     const finals: Tensor[][] = Array.from({ length: nStates }, () => []);
     for (let l = 0; l < L; l++) {
       const inF = x.shape[2]!;
-      const flat = x.reshape([T * B, inF]);
+      const flat = this.mode === 'LSTM' ? x : x.reshape([T * B, inF]);
       const outs: Tensor[] = [];
       for (let d = 0; d < D; d++) {
         const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
         const wih = this.param(`weight_ih${sfx}`)!;
         const whh = this.param(`weight_hh${sfx}`)!;
         const { xb, hb } = foldBiases(this.mode, this.param(`bias_ih${sfx}`), this.param(`bias_hh${sfx}`), H);
+        const k = l * D + d;
+        if (this.mode === 'LSTM') {
+          // One fused op for the whole layer and direction (input projection, steps and backward).
+          const h0 = init[0]?.[k] ?? null;
+          const c0 = init[1]?.[k] ?? null;
+          const [out, hN, cN] = lstmLayer(x, wih, whh, xb, h0, c0, d === 1);
+          finals[0]!.push(hN);
+          finals[1]!.push(cN);
+          outs.push(out);
+          continue;
+        }
         const proj = linear(flat, wih, xb);
         const G = proj.shape[1]!;
         const steps = splitViews(proj.reshape([T, B, G]), 0, new Array<number>(T).fill(1), true);
-        const w: StepWeights = { whhT: whh.t(), hb, hidden: H };
-        const k = l * D + d;
+        const w: StepWeights = { whhT: whh.t(), hb };
         let state: Tensor[] = init.map((s) => (s ? s[k]! : zeros([B, H], { dtype: proj.dtype })) as Tensor);
         const hs = new Array<Tensor>(T);
         for (let n = 0; n < T; n++) {
@@ -513,7 +514,7 @@ export abstract class RNNCellBase extends Module {
       }
       state.push(batched ? h : h.unsqueeze(0));
     }
-    const out = step(this.mode, xp, state, { whhT: this.weight_hh.t(), hb, hidden: H });
+    const out = step(this.mode, xp, state, { whhT: this.weight_hh.t(), hb });
     return batched ? out : out.map((t) => t.squeeze(0));
   }
 
