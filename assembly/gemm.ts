@@ -13,27 +13,35 @@
 // packed twice to avoid the product temporary 36, 4x12 25; unrolling the k loop by 2 or 4 makes V8
 // hoist loads and spill (24-33). KC 256 or 512 and MC 60-480 were within noise of each other.
 //
+// The relaxed-SIMD build (scripts/build-wasm.ts compiles this file with and without it;
+// ASC_FEATURE_RELAXED_SIMD is a compile-time constant) uses f32x4.relaxed_madd, which V8 lowers to one
+// vfmadd231ps into the accumulator where the CPU has FMA3: no product temporary, so a 6 x 8 tile fits
+// (12 accumulators + 2 B vectors + 1 broadcast = 15 registers, no spill). Measured on the 2-core AMD EPYC
+// dev machine, n = 1024, 1 thread, interleaved in one process: 5 x 8 with FMA is no faster than without
+// (~48 both: mul + add use separate FMA and FADD ports there), 6 x 8 with FMA +6-7%; 6 x 8 with FMA and
+// the k loop unrolled by 2 is slower (27).
+//
 // Pointers are byte addresses; strides are in elements and may be any i32 (0 or negative too): the
 // address arithmetic wraps modulo 2^32 like the wasm32 address space, so transposed, broadcast and
 // reversed operands are read in place and need no copy. Packed panels are zero-padded at the edges, so
 // the micro-kernel always computes a full tile; only the valid part is written to C.
 
-/** Rows of the register tile. */
+/** Rows of the register tile: 6 with fused multiply-add (relaxed-SIMD build), 5 without. */
 // @ts-ignore: decorator
-@inline const MR: i32 = 5;
+@inline const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 /** Columns of the register tile (two f32x4). */
 // @ts-ignore: decorator
 @inline const NR: i32 = 8;
 /** Depth of a packed block (k slice). */
 // @ts-ignore: decorator
 @inline const KC: i32 = 384;
-/** Rows of A per packed block (a multiple of MR): 120 x 384 floats = 180 KB, well inside L2. */
+/** Rows of A per packed block (a multiple of MR, 5 and 6): 120 x 384 floats = 180 KB, well inside L2. */
 // @ts-ignore: decorator
 @inline const MC: i32 = 120;
 /** Columns of B per packed block (a multiple of NR): 384 x 2048 floats = 3 MB. */
 // @ts-ignore: decorator
 @inline const NC: i32 = 2048;
-/** Bytes of the tile buffer at the start of the workspace (MR x NR floats, rounded to 16). */
+/** Bytes of the tile buffer at the start of the workspace (MR x NR floats, at most 192, rounded up). */
 // @ts-ignore: decorator
 @inline const TILE_BYTES: i32 = 256;
 
@@ -59,12 +67,14 @@ function packA(a: usize, rs: i32, cs: i32, mc: i32, kc: i32, dst: usize): void {
       const s2 = <usize>(2 * rsb);
       const s3 = <usize>(3 * rsb);
       const s4 = <usize>(4 * rsb);
+      const s5 = <usize>(5 * rsb);
       for (let p = 0; p < kc; p++) {
         store<f32>(dst, load<f32>(s));
         store<f32>(dst, load<f32>(s + s1), 4);
         store<f32>(dst, load<f32>(s + s2), 8);
         store<f32>(dst, load<f32>(s + s3), 12);
         store<f32>(dst, load<f32>(s + s4), 16);
+        if (MR == 6) store<f32>(dst, load<f32>(s + s5), 20);
         dst += <usize>(MR * 4);
         s += <usize>csb;
       }
@@ -132,6 +142,17 @@ function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
   }
 }
 
+/**
+ * acc + x * y on f32x4: one fused multiply-add (`f32x4.relaxed_madd`) in the relaxed-SIMD build
+ * (`--enable relaxed-simd`), a multiply and an add otherwise. The condition is a compile-time constant,
+ * so each build holds only its own branch.
+ */
+// @ts-ignore: decorator
+@inline function madd(x: v128, y: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(x, y, acc);
+  return f32x4.add(acc, f32x4.mul(x, y));
+}
+
 /** Stores (add = false) or adds (add = true) the f32x4 `v` at `p` (any alignment). */
 // @ts-ignore: decorator
 @inline function put(p: usize, v: v128, add: bool): void {
@@ -139,7 +160,7 @@ function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
 }
 
 /**
- * The 5 x 8 micro-kernel: the C tile at `c` (row stride `ldcb` bytes) (+)= packed A micro-panel at `a`
+ * The MR x 8 micro-kernel: the C tile at `c` (row stride `ldcb` bytes) (+)= packed A micro-panel at `a`
  * times packed B micro-panel at `b`, over kc steps of k. Only the top-left mr x nr part is written; a
  * partial tile goes through the buffer at `tile`.
  */
@@ -154,24 +175,31 @@ function kernel(kc: i32, a: usize, b: usize, c: usize, ldcb: i32, add: bool, mr:
   let c31 = f32x4.splat(0);
   let c40 = f32x4.splat(0);
   let c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0);
+  let c51 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     let x = v128.load32_splat(a);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    c00 = madd(x, b0, c00);
+    c01 = madd(x, b1, c01);
     x = v128.load32_splat(a, 4);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    c10 = madd(x, b0, c10);
+    c11 = madd(x, b1, c11);
     x = v128.load32_splat(a, 8);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0));
-    c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    c20 = madd(x, b0, c20);
+    c21 = madd(x, b1, c21);
     x = v128.load32_splat(a, 12);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0));
-    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    c30 = madd(x, b0, c30);
+    c31 = madd(x, b1, c31);
     x = v128.load32_splat(a, 16);
-    c40 = f32x4.add(c40, f32x4.mul(x, b0));
-    c41 = f32x4.add(c41, f32x4.mul(x, b1));
+    c40 = madd(x, b0, c40);
+    c41 = madd(x, b1, c41);
+    if (MR == 6) {
+      x = v128.load32_splat(a, 20);
+      c50 = madd(x, b0, c50);
+      c51 = madd(x, b1, c51);
+    }
     a += <usize>(MR * 4);
     b += <usize>(NR * 4);
   }
@@ -191,6 +219,11 @@ function kernel(kc: i32, a: usize, b: usize, c: usize, ldcb: i32, add: bool, mr:
     r += <usize>ldcb;
     put(r, c40, add);
     put(r + 16, c41, add);
+    if (MR == 6) {
+      r += <usize>ldcb;
+      put(r, c50, add);
+      put(r + 16, c51, add);
+    }
     return;
   }
   v128.store(tile, c00);
@@ -203,6 +236,10 @@ function kernel(kc: i32, a: usize, b: usize, c: usize, ldcb: i32, add: bool, mr:
   v128.store(tile, c31, 112);
   v128.store(tile, c40, 128);
   v128.store(tile, c41, 144);
+  if (MR == 6) {
+    v128.store(tile, c50, 160);
+    v128.store(tile, c51, 176);
+  }
   for (let i = 0; i < mr; i++) {
     const row = c + <usize>(i * ldcb);
     const t = tile + <usize>(i * NR * 4);

@@ -6,6 +6,7 @@
  *                     [--lr X] [--seed N] [--out DIR] [--resume CHECKPOINT]
  * neurite eval <model.safetensors>
  * neurite predict <model.safetensors> <image.png> [--json]
+ * neurite info
  * ```
  *
  * `runCli(argv, io)` runs one command with the given output streams and resolves to the exit code:
@@ -21,6 +22,7 @@ import {
   evalModel,
   type PredictOptions,
   predictDigit,
+  printInfo,
   TRAIN_DEFAULTS,
   type TrainOptions,
   trainMnist,
@@ -138,6 +140,13 @@ function buildProgram(io: CliIo): Command {
     .option('--json', 'print the result as JSON')
     .action((model: string, image: string, opts: PredictOptions) => {
       predictDigit(model, image, opts, io);
+    });
+
+  program
+    .command('info')
+    .description('print the backend in use (SIMD, relaxed FMA, threads) and the runtime')
+    .action(() => {
+      printInfo(io);
     });
 
   return program;

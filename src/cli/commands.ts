@@ -6,6 +6,9 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/grad-mode.js';
+import { getBackend } from '../backends/backend.js';
+import { getNumThreads, wasmThreadPool } from '../backends/wasm/index.js';
+import { compiledKernelBuilds } from '../backends/wasm/kernels.js';
 import { tensor } from '../core/creation.js';
 import { manualSeed } from '../core/random.js';
 import type { Tensor } from '../core/tensor.js';
@@ -183,6 +186,25 @@ function loadSplit(split: 'train' | 'test', limit: number | undefined): { images
   };
 }
 
+/**
+ * The current backend and how it runs, for the CLI's start-up line: e.g. `wasm (SIMD, relaxed FMA, 2
+ * threads)` (relaxed FMA when the kernels compiled in this process are the relaxed-SIMD build; the
+ * threads that large products use), or `cpu`.
+ */
+export function describeBackend(): string {
+  const backend = getBackend();
+  if (backend.name !== 'wasm') return backend.name;
+  const relaxed = compiledKernelBuilds().some((b) => b.relaxed);
+  const threads = wasmThreadPool(backend) === null ? 1 : getNumThreads();
+  return `wasm (SIMD${relaxed ? ', relaxed FMA' : ''}, ${threads} thread${threads === 1 ? '' : 's'})`;
+}
+
+/** `neurite info`: the backend, its features and the runtime, one per line. */
+export function printInfo(io: CliIo): void {
+  io.stdout.write(`Backend: ${describeBackend()}\n`);
+  io.stdout.write(`Runtime: Node ${process.version}\n`);
+}
+
 /** `neurite train mnist`: trains the default CNN, evaluates it, saves model, config and checkpoints. */
 export function trainMnist(options: TrainOptions, io: CliIo): TrainReport {
   const t0 = performance.now();
@@ -245,6 +267,7 @@ export function trainMnist(options: TrainOptions, io: CliIo): TrainReport {
 
   const nTrain = train.images.shape[0]!;
   const nTest = test.images.shape[0]!;
+  io.stdout.write(`Backend: ${describeBackend()}\n`);
   io.stdout.write(
     `Training the MNIST CNN on ${nTrain} digits (${nTest} held out): ${settings.epochs} epochs, ` +
       `batch size ${settings.batchSize}, ${settings.optimizer} with one-cycle lr up to ${settings.lr}, seed ${settings.seed}\n`,

@@ -5,12 +5,14 @@
 export { type CliIo, EXIT_FAILURE, EXIT_USAGE, processIo, runCli } from './cli.js';
 export {
   checkpointName,
+  describeBackend,
   type EvalOptions,
   evalModel,
   evaluateClassifier,
   type Prediction,
   type PredictOptions,
   predictDigit,
+  printInfo,
   TRAIN_DEFAULTS,
   type TrainOptions,
   type TrainReport,

@@ -4,6 +4,8 @@
  * `neurite` bin of the built package). See `cli.ts` for the commands.
  * @module
  */
+// First: turns on relaxed SIMD before the library (and its wasm kernels) loads.
+import './wasm-flags.js';
 import '../node/index.js';
 import { runCli } from './cli.js';
 

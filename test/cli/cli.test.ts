@@ -102,6 +102,10 @@ describe('neurite CLI: backend', () => {
     expect(getBackend().name).toBe('cpu');
     await run(['eval', model]);
     expect(getBackend().name).toBe('wasm');
+    const info = await run(['info']);
+    expect(info.code).toBe(0);
+    expect(info.out).toMatch(/^Backend: wasm \(SIMD(, relaxed FMA)?, \d+ threads?\)$/m);
+    expect((await run(['--backend', 'cpu', 'info'])).out).toMatch(/^Backend: cpu$/m);
     setBackend(process.env.NEURITE_BACKEND ?? 'cpu');
   });
 });
@@ -370,5 +374,23 @@ describe('neurite CLI: spawned process', () => {
     );
     expect(missing?.code).toBe(1);
     expect(missing?.stderr.trim()).toMatch(/^error: model file not found: .*absent\.safetensors$/);
+  }, 60_000);
+
+  it('turns on relaxed SIMD at start-up: `info` reports the relaxed FMA build (plain with NEURITE_WASM_RELAXED=0)', async () => {
+    const exec = promisify(execFile);
+    const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+    const tsx = join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'tsx');
+    const env = (relaxed?: string) => {
+      const e = { ...process.env };
+      delete e.NEURITE_WASM_RELAXED;
+      return relaxed === undefined ? e : { ...e, NEURITE_WASM_RELAXED: relaxed };
+    };
+    const [on, off] = await Promise.all([
+      exec(tsx, [main, 'info'], { env: env() }),
+      exec(tsx, [main, 'info'], { env: env('0') }),
+    ]);
+    expect(on.stdout).toMatch(/^Backend: wasm \(SIMD, relaxed FMA, \d+ threads?\)$/m);
+    expect(off.stdout).toMatch(/^Backend: wasm \(SIMD, \d+ threads?\)$/m);
+    expect(on.stderr).toBe('');
   }, 60_000);
 });

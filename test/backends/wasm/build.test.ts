@@ -1,16 +1,28 @@
 /**
- * The build of the WebAssembly kernels: the generated module matches the kernel sources, the binary is
- * small and SIMD-only as intended, and the backend loads in a bare JavaScript context (the browser
- * bundle of src/index.ts with no Node globals such as Buffer or atob).
+ * The build of the WebAssembly kernels: the generated module matches the kernel sources and embeds the
+ * four builds (plain SIMD and shared memory, each without and with relaxed SIMD) with the same imports and
+ * exports; the binaries are small; the plain builds are SIMD-only (they validate on Node 20 without
+ * flags) while the relaxed ones use relaxed SIMD; and the backend loads in a bare JavaScript context
+ * (the browser bundle of src/index.ts with no Node globals such as Buffer or atob).
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createContext, runInContext } from 'node:vm';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { builtHash, kernelSources, sourceHash } from '../../../scripts/build-wasm.js';
-import { decodeBase64 } from '../../../src/backends/wasm/base64.js';
 import {
+  ASC_RELAXED_FLAGS,
+  BUILDS,
+  builtHash,
+  kernelSources,
+  sourceHash,
+} from '../../../scripts/build-wasm.js';
+import { decodeBase64 } from '../../../src/backends/wasm/base64.js';
+import { wasmRelaxedSimdSupported } from '../../../src/backends/wasm/detect.js';
+import * as generated from '../../../src/backends/wasm/kernels.generated.js';
+import {
+  KERNELS_RELAXED_THREADS_WASM_BASE64,
+  KERNELS_RELAXED_WASM_BASE64,
   KERNELS_SOURCE_HASH,
   KERNELS_THREADS_WASM_BASE64,
   KERNELS_WASM_BASE64,
@@ -28,31 +40,80 @@ describe('wasm kernels build', () => {
     ).toBe(sourceHash());
   });
 
-  it('embeds a valid SIMD module under 4 KiB (browsers compile that synchronously on the main thread)', () => {
-    const bytes = decodeBase64(KERNELS_WASM_BASE64);
-    expect(bytes.length).toBeLessThan(4096);
-    expect(WebAssembly.validate(bytes)).toBe(true);
-    const mod = new WebAssembly.Module(bytes);
-    expect(WebAssembly.Module.imports(mod)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
-    expect(
-      WebAssembly.Module.exports(mod)
+  it('embeds the four builds, each a valid module that imports only env.memory and exports the kernels', () => {
+    expect(BUILDS.map((b) => b.constant)).toEqual([
+      'KERNELS_WASM_BASE64',
+      'KERNELS_THREADS_WASM_BASE64',
+      'KERNELS_RELAXED_WASM_BASE64',
+      'KERNELS_RELAXED_THREADS_WASM_BASE64',
+    ]);
+    const all = [
+      KERNELS_WASM_BASE64,
+      KERNELS_THREADS_WASM_BASE64,
+      KERNELS_RELAXED_WASM_BASE64,
+      KERNELS_RELAXED_THREADS_WASM_BASE64,
+    ];
+    for (const b of BUILDS) expect(typeof (generated as Record<string, unknown>)[b.constant]).toBe('string');
+    const exportsOf = (bytes: Uint8Array<ArrayBuffer>) =>
+      WebAssembly.Module.exports(new WebAssembly.Module(bytes))
         .map((e) => e.name)
-        .sort(),
-    ).toEqual(['memory', 'sgemm', 'sgemmChunk', 'sgemmWorkspace']);
+        .sort();
+    const plain = decodeBase64(KERNELS_WASM_BASE64);
+    expect(WebAssembly.validate(plain)).toBe(true);
+    const names = exportsOf(plain);
+    expect(names).toEqual(expect.arrayContaining(['memory', 'sgemm', 'sgemmChunk', 'sgemmWorkspace']));
+    const relaxed = wasmRelaxedSimdSupported();
+    all.forEach((text, i) => {
+      const bytes = decodeBase64(text);
+      // Small: the kernels never allocate and link no runtime (a browser's main thread compiles at most
+      // 4 KiB synchronously; loadWasmBackend compiles asynchronously where it refuses).
+      expect(bytes.length, BUILDS[i]!.name).toBeLessThan(16384);
+      const isRelaxed = BUILDS[i]!.flags.includes('relaxed-simd');
+      // Without V8's --experimental-wasm-relaxed-simd (Node 20) only the plain builds validate.
+      expect(WebAssembly.validate(bytes), BUILDS[i]!.name).toBe(!isRelaxed || relaxed);
+      if (!WebAssembly.validate(bytes)) return;
+      const mod = new WebAssembly.Module(bytes);
+      expect(WebAssembly.Module.imports(mod)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+      expect(exportsOf(bytes), BUILDS[i]!.name).toEqual(names);
+    });
   });
 
-  it('embeds a second build of the same kernels that imports a shared memory (for worker threads)', () => {
-    const bytes = decodeBase64(KERNELS_THREADS_WASM_BASE64);
-    expect(bytes.length).toBeLessThan(4096);
-    expect(WebAssembly.validate(bytes)).toBe(true);
-    const mod = new WebAssembly.Module(bytes);
-    expect(WebAssembly.Module.imports(mod)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
-    expect(() => new WebAssembly.Instance(mod, { env: { memory } })).not.toThrow();
-    // It needs a shared memory: an ordinary one is rejected (so the plain build is the fallback).
-    expect(
-      () => new WebAssembly.Instance(mod, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } }),
-    ).toThrow();
+  it('the shared-memory builds import a shared memory (for worker threads), the others an ordinary one', () => {
+    const relaxed = wasmRelaxedSimdSupported();
+    const pairs = [
+      [KERNELS_WASM_BASE64, KERNELS_THREADS_WASM_BASE64],
+      ...(relaxed ? [[KERNELS_RELAXED_WASM_BASE64, KERNELS_RELAXED_THREADS_WASM_BASE64]] : []),
+    ];
+    for (const [plainText, threadsText] of pairs) {
+      const plain = new WebAssembly.Module(decodeBase64(plainText!));
+      const threads = new WebAssembly.Module(decodeBase64(threadsText!));
+      const shared = () => new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+      const ordinary = () => new WebAssembly.Memory({ initial: 1 });
+      expect(() => new WebAssembly.Instance(threads, { env: { memory: shared() } })).not.toThrow();
+      expect(() => new WebAssembly.Instance(plain, { env: { memory: ordinary() } })).not.toThrow();
+      // The threads build needs a shared memory: an ordinary one is rejected (so the plain build is the fallback).
+      expect(() => new WebAssembly.Instance(threads, { env: { memory: ordinary() } })).toThrow();
+    }
+  });
+
+  it('the relaxed builds are the others with relaxed SIMD on, and their flags are part of the source hash', () => {
+    expect(BUILDS.filter((b) => b.flags.includes('relaxed-simd')).map((b) => b.name)).toEqual([
+      'relaxed',
+      'relaxed threads',
+    ]);
+    expect(BUILDS.filter((b) => b.flags.includes('--sharedMemory')).map((b) => b.name)).toEqual([
+      'threads',
+      'relaxed threads',
+    ]);
+    const flags = ASC_RELAXED_FLAGS as string[];
+    const before = sourceHash();
+    flags.push('--debug');
+    try {
+      expect(sourceHash()).not.toBe(before);
+    } finally {
+      flags.pop();
+    }
+    expect(sourceHash()).toBe(before);
   });
 
   it('decodeBase64 matches Buffer and rejects bad input', () => {
