@@ -1,3 +1,3 @@
 // Entry of the WebAssembly kernels of Neurite's `wasm` backend (compiled by scripts/build-wasm.ts).
 export { sgemm, sgemmWorkspace } from './gemm';
-export { sgemmChunk } from './parallel';
+export { runChunk, sgemmChunk } from './parallel';

@@ -1,8 +1,11 @@
-// One chunk of a (batched) SGEMM split over threads. The job is a block of i32 words in linear memory
-// written by the caller (src/backends/wasm/pool.ts, JOB_* offsets); every thread that claims chunk `i`
-// calls `sgemmChunk(job, i, work)` with its own workspace. Plain loads only, so this file compiles into
-// both the single-threaded and the shared-memory build.
+// One chunk of a job split over threads. The job is a block of i32 words in linear memory written by
+// the caller (src/backends/wasm/pool.ts, JOB offsets); every thread that claims chunk `i` calls
+// `runChunk(job, i, work)` with its own workspace. KIND 0 is a (batched) SGEMM whose parameters are the
+// job words themselves (`sgemmChunk`); kinds 1-3 are conv2d jobs (assembly/conv.ts) whose arguments are
+// in the block at ARGS. Plain loads only, so this file compiles into both the single-threaded and the
+// shared-memory build.
 
+import { convChunk } from './conv';
 import { sgemm } from './gemm';
 
 /** Word offsets of the job block (kept in sync with JOB_* in src/backends/wasm/pool.ts). */
@@ -42,6 +45,10 @@ import { sgemm } from './gemm';
 @inline const MODE: i32 = 16;
 // @ts-ignore: decorator
 @inline const SIZE: i32 = 17;
+// @ts-ignore: decorator
+@inline const KIND: i32 = 18;
+// @ts-ignore: decorator
+@inline const ARGS: i32 = 19;
 
 function word(job: usize, w: i32): i32 {
   return load<i32>(job + <usize>(w << 2));
@@ -103,4 +110,11 @@ export function sgemmChunk(job: usize, i: i32, work: usize): void {
   for (let q = i * size; q < end; q++) {
     sgemm(m, n, k, a + <usize>((q * aBs) << 2), aRs, aCs, b + <usize>((q * bBs) << 2), bRs, bCs, c + <usize>((q * cBs) << 2), ldc, acc, work);
   }
+}
+
+/** Runs chunk `i` of the job at `job`: an SGEMM chunk (KIND 0) or a conv2d chunk (KIND 1-3, `convChunk`). */
+export function runChunk(job: usize, i: i32, work: usize): void {
+  const kind = word(job, KIND);
+  if (kind == 0) sgemmChunk(job, i, work);
+  else convChunk(<usize>word(job, ARGS), kind, i, work);
 }

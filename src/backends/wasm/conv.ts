@@ -1,34 +1,173 @@
 /**
- * conv2d forward and both backward passes (input and weight gradients) for float32 on the WebAssembly
- * SGEMM: the CPU backend's im2col / col2im (src/backends/cpu/nn.ts) write and read the column matrices
- * directly in the kernels' linear memory, and each group of samples is one batched GEMM job, split over
- * the worker pool when it is large enough (src/backends/wasm/job.ts):
- * - forward: out_n [Cout, L] = W [Cout, K] x cols_n [K, L] (+ bias, by starting C at the bias);
- * - input gradient: cols_n = W^T x grad_n, then col2im into the result;
- * - weight gradient: dW [Cout, K] = sum_n grad_n [Cout, L] x cols_n^T [L, K], one job summing the batch
- *   (split over rows or columns of dW).
- * K = C kh kw, L = outH outW. Samples go in groups whose columns fit COLS_BUDGET bytes, so the memory stays
- * bounded for big batches. Only groups = 1 is handled here (the callers fall back to the CPU kernels).
+ * conv2d forward and both backward passes (input and weight gradients) for float32 in WebAssembly
+ * (assembly/conv.ts): the operands are copied into the kernels' linear memory once per call, and the
+ * samples are split into chunks that the calling thread and the worker pool (src/backends/wasm/pool.ts)
+ * claim; a chunk runs, per sample and in the thread's own scratch, a zero-padded copy of the sample,
+ * im2col and the SGEMM (or the SGEMM, col2im and a copy out of the padded planes):
+ * - forward: out_n [Cout, L] = W [Cout, K] x cols_n [K, L] (+ bias);
+ * - input gradient: cols_n = W^T x grad_n, then col2im;
+ * - weight gradient: the samples go in a fixed number of chunks (not depending on the thread count), each
+ *   summing grad_n [Cout, L] x cols_n^T [L, K] into its own partial dW; the partials are then summed in
+ *   order (by an SGEMM with a row of ones), so results are the same, bit for bit, on any number of threads.
+ * K = C kh kw, L = outH outW. With fewer sample chunks than threads (small batches), the chunks also
+ * split each sample's work: by blocks of output rows (forward) or of input channels (gradients), which
+ * changes no sum either. Samples go in groups whose data fit `convLimits.groupBytes`, so the linear
+ * memory stays bounded for big batches. Only groups = 1 is handled here (the callers fall back to the CPU
+ * kernels).
  * @module
  */
 import type { View, Window2d } from '../backend.js';
 import { copyInto } from '../cpu/elementwise.js';
-import { col2imSample, im2colSample } from '../cpu/nn.js';
 import { arr } from '../cpu/storage.js';
-import { type GemmJob, planBytes, planJob, runJob } from './job.js';
+import { PARALLEL_MIN_FLOPS } from './job.js';
 import { HEAP_BASE, type WasmKernels } from './kernels.js';
-import type { GemmPool } from './pool.js';
+import { type GemmPool, JOB } from './pool.js';
 
-/** Most bytes of column matrices (im2col output) held in linear memory at once. */
-const COLS_BUDGET = 32 << 20;
+/** Word offsets of the argument block that `convChunk` reads (kept in sync with A_* in assembly/conv.ts). */
+const ARG = {
+  C: 0,
+  H: 1,
+  W: 2,
+  cout: 3,
+  kh: 4,
+  kw: 5,
+  sh: 6,
+  sw: 7,
+  ph: 8,
+  pw: 9,
+  dh: 10,
+  dw: 11,
+  outH: 12,
+  outW: 13,
+  x: 14,
+  wt: 15,
+  bias: 16,
+  out: 17,
+  grad: 18,
+  nb: 19,
+  size: 20,
+  blocks: 21,
+  colsBytes: 22,
+  padBytes: 23,
+  HP: 24,
+  WP: 25,
+  pass: 26,
+} as const;
+/** Words of the argument block; its last word holds the float 1 (the ones row of the partial sums). */
+const ARG_WORDS = 32;
+const ONE_WORD = ARG_WORDS - 1;
+
+/** Job kinds (JOB.kind) of assembly/conv.ts. */
+const FORWARD = 1;
+const INPUT_GRAD = 2;
+const WEIGHT_GRAD = 3;
+type Kind = typeof FORWARD | typeof INPUT_GRAD | typeof WEIGHT_GRAD;
+
+/** Sample chunks per thread of the forward and input-gradient jobs (more balance a busy machine). */
+const SAMPLE_CHUNKS_PER_THREAD = 8;
+
+/**
+ * Size limits of the wasm conv kernels (mutable for tests): `groupBytes`, most bytes of input, gradient
+ * and output samples held in linear memory at once; `partials`, most partial weight gradients (sample
+ * chunks) per group, and `partialBytes`, most bytes they may take together; `passBytes`, most bytes of
+ * columns a thread builds at once (the SGEMM then reads them from cache): bigger samples go in passes
+ * over blocks of output rows (forward) or input channels (gradients).
+ */
+export const convLimits = { groupBytes: 64 << 20, partials: 8, partialBytes: 32 << 20, passBytes: 2 << 20 };
 
 function align16(x: number): number {
-  return (x + 15) & ~15;
+  return Math.ceil(x / 16) * 16; // not `(x + 15) & ~15`: sizes past 2 GiB must not wrap around
 }
 
-/** Samples per group so that `perSample` floats of columns each stay within COLS_BUDGET. */
+/** Sizes of one convolution. */
+interface Geom {
+  C: number;
+  cout: number;
+  khkw: number;
+  K: number;
+  L: number;
+  HW: number;
+  /** Height and width of a zero-padded input plane (every window reads inside it). */
+  HP: number;
+  WP: number;
+  w: Window2d;
+}
+
+function geom(C: number, cout: number, w: Window2d): Geom {
+  const khkw = w.kh * w.kw;
+  const HP = Math.max(w.inH + 2 * w.ph, (w.outH - 1) * w.sh + (w.kh - 1) * w.dh + 1);
+  const WP = Math.max(w.inW + 2 * w.pw, (w.outW - 1) * w.sw + (w.kw - 1) * w.dw + 1);
+  return { C, cout, khkw, K: C * khkw, L: w.outH * w.outW, HW: w.inH * w.inW, HP, WP, w };
+}
+
+/** How a group of samples runs: threads, samples per chunk, blocks per sample chunk, workspace. */
+interface ConvPlan {
+  threads: number;
+  size: number;
+  blocks: number;
+  /** Output rows (forward) or input channels (gradients) per pass. */
+  pass: number;
+  chunks: number;
+  /**
+   * Bytes of columns at the start of each thread's workspace, then of padded input planes (the SGEMM
+   * workspace follows); each with 16 bytes of slack.
+   */
+  colsBytes: number;
+  padBytes: number;
+  /** Bytes of workspace per thread. */
+  stride: number;
+}
+
+/** Partial weight gradients of a group of nb samples (does not depend on the thread count). */
+function partialCount(g: Geom, nb: number): number {
+  const fit = Math.floor(convLimits.partialBytes / (4 * Math.max(1, g.cout * g.K)));
+  return Math.max(1, Math.min(nb, convLimits.partials, fit));
+}
+
+function planConv(
+  kernels: WasmKernels,
+  kind: Kind,
+  g: Geom,
+  nb: number,
+  pool: GemmPool | null,
+  threads: number,
+): ConvPlan {
+  const { w } = g;
+  const flops = 2 * nb * g.cout * g.K * g.L;
+  const t = pool !== null && threads > 1 && flops >= PARALLEL_MIN_FLOPS ? threads : 1;
+  const size =
+    kind === WEIGHT_GRAD
+      ? Math.ceil(nb / partialCount(g, nb))
+      : Math.ceil(nb / Math.min(nb, t === 1 ? 1 : t * SAMPLE_CHUNKS_PER_THREAD));
+  const sampleChunks = Math.ceil(nb / size);
+  const extent = kind === FORWARD ? w.outH : g.C;
+  const blocks =
+    t > 1 && sampleChunks < 2 * t ? Math.max(1, Math.min(extent, Math.ceil((2 * t) / sampleChunks))) : 1;
+  const per = Math.ceil(extent / blocks);
+  // Rows (forward) or channels per pass, and the columns of one pass.
+  const unit = 4 * (kind === FORWARD ? g.K * w.outW : g.khkw * g.L);
+  const pass = Math.max(1, Math.min(per, Math.floor(convLimits.passBytes / Math.max(1, unit))));
+  let work: number;
+  if (kind === FORWARD) work = kernels.sgemmWorkspace(g.cout, pass * w.outW, g.K);
+  else if (kind === INPUT_GRAD) work = kernels.sgemmWorkspace(pass * g.khkw, g.L, g.cout);
+  else work = kernels.sgemmWorkspace(g.cout, pass * g.khkw, g.L);
+  const colsBytes = align16(unit * pass + 16);
+  const padBytes = align16(4 * (kind === FORWARD ? g.C : pass) * g.HP * g.WP + 16);
+  return {
+    threads: t,
+    size,
+    blocks,
+    pass,
+    chunks: sampleChunks * blocks,
+    colsBytes,
+    padBytes,
+    stride: colsBytes + padBytes + align16(work),
+  };
+}
+
+/** Samples per group for `perSample` floats of data each. */
 function groupSize(N: number, perSample: number): number {
-  return Math.max(1, Math.min(N, Math.floor(COLS_BUDGET / (4 * Math.max(1, perSample)))));
+  return Math.max(1, Math.min(N, Math.floor(convLimits.groupBytes / (4 * Math.max(1, perSample)))));
 }
 
 /** Samples [n0, n0 + nb) of an [N, ...] view. */
@@ -41,9 +180,110 @@ function samples(v: View, n0: number, nb: number): View {
   };
 }
 
-/** Whether the wasm conv kernels handle these operands (float32 storages, no groups). */
-export function wasmConvApplies(groups: number, ...views: (View | null)[]): boolean {
-  return groups === 1 && views.every((v) => v === null || arr(v) instanceof Float32Array);
+/** Copies the elements of `v` (float32), in row-major order, to byte address `at`: one `set` when contiguous. */
+function place(heap: Float32Array, at: number, v: View): void {
+  let numel = 1;
+  let contiguous = true;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    const n = v.shape[d]!;
+    if (n !== 1 && v.strides[d] !== numel) contiguous = false;
+    numel *= n;
+  }
+  if (numel === 0) return;
+  if (contiguous) heap.set((arr(v) as Float32Array).subarray(v.offset, v.offset + numel), at >> 2);
+  else copyInto(heap, at >> 2, v);
+}
+
+/** Writes the argument block at `at` (pointers are byte addresses; 0 when unused). */
+function writeArgs(
+  kernels: WasmKernels,
+  at: number,
+  g: Geom,
+  p: { x: number; wt: number; bias: number; out: number; grad: number },
+): Int32Array {
+  const a = new Int32Array(kernels.memory.buffer, at, ARG_WORDS);
+  const { w } = g;
+  a[ARG.C] = g.C;
+  a[ARG.H] = w.inH;
+  a[ARG.W] = w.inW;
+  a[ARG.cout] = g.cout;
+  a[ARG.kh] = w.kh;
+  a[ARG.kw] = w.kw;
+  a[ARG.sh] = w.sh;
+  a[ARG.sw] = w.sw;
+  a[ARG.ph] = w.ph;
+  a[ARG.pw] = w.pw;
+  a[ARG.dh] = w.dh;
+  a[ARG.dw] = w.dw;
+  a[ARG.outH] = w.outH;
+  a[ARG.outW] = w.outW;
+  a[ARG.x] = p.x;
+  a[ARG.wt] = p.wt;
+  a[ARG.bias] = p.bias;
+  a[ARG.out] = p.out;
+  a[ARG.grad] = p.grad;
+  a[ARG.HP] = g.HP;
+  a[ARG.WP] = g.WP;
+  new Float32Array(a.buffer, at, ARG_WORDS)[ONE_WORD] = 1;
+  return a;
+}
+
+/**
+ * Runs the conv job of `kind` on `nb` samples as planned, with the workspace at `work`; `meanwhile` runs
+ * on this thread while the workers start on the job (see GemmPool.run), or first when it runs alone.
+ */
+function runConv(
+  kernels: WasmKernels,
+  pool: GemmPool | null,
+  kind: Kind,
+  args: Int32Array,
+  nb: number,
+  plan: ConvPlan,
+  work: number,
+  what: () => string,
+  meanwhile?: () => void,
+): void {
+  args[ARG.nb] = nb;
+  args[ARG.size] = plan.size;
+  args[ARG.blocks] = plan.blocks;
+  args[ARG.colsBytes] = plan.colsBytes;
+  args[ARG.padBytes] = plan.padBytes;
+  args[ARG.pass] = plan.pass;
+  const job = kernels.jobWords();
+  job[JOB.kind] = kind;
+  job[JOB.args] = args.byteOffset;
+  if (plan.threads > 1 && pool !== null) {
+    pool.run(plan.chunks, work, plan.stride, plan.threads, what(), 'wasm conv2d', meanwhile);
+  } else {
+    meanwhile?.();
+    for (let i = 0; i < plan.chunks; i++) kernels.runChunk(i, work);
+  }
+}
+
+/**
+ * A new Float32Array of n zeros whose pages are already mapped: a fresh large array costs a page fault
+ * per 4 KiB on first write, which this takes while the worker threads compute (see `meanwhile`).
+ */
+function freshArray(n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 1024) out[i] = 0;
+  return out;
+}
+
+/** Plans for a batch of N samples in groups of nb0: the first group's and the last one's. */
+function plans(
+  kernels: WasmKernels,
+  kind: Kind,
+  g: Geom,
+  N: number,
+  nb0: number,
+  pool: GemmPool | null,
+  threads: number,
+): { full: ConvPlan; last: ConvPlan; bytes: number } {
+  const full = planConv(kernels, kind, g, nb0, pool, threads);
+  const rest = N % nb0;
+  const last = rest === 0 ? full : planConv(kernels, kind, g, rest, pool, threads);
+  return { full, last, bytes: Math.max(full.threads * full.stride, last.threads * last.stride) };
 }
 
 /** Threading context of a call: the pool (or null) and the thread count asked for. */
@@ -52,7 +292,20 @@ export interface Threads {
   threads: number;
 }
 
-/** conv2d forward: x [N, C, inH, inW], weight [Cout, C, kh, kw], bias [Cout] or null -> [N, Cout, outH, outW]. */
+/** Whether the wasm conv kernels handle these operands (float32 storages, no groups). */
+export function wasmConvApplies(groups: number, ...views: (View | null)[]): boolean {
+  return groups === 1 && views.every((v) => v === null || arr(v) instanceof Float32Array);
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/**
+ * conv2d forward: x [N, C, inH, inW], weight [Cout, C, kh, kw], bias [Cout] or null -> [N, Cout, outH, outW].
+ * @throws OutOfMemoryError when the linear memory cannot hold the operands; Error when a worker thread
+ * fails or dies (see GemmPool.run).
+ */
 export function wasmConv2d(
   kernels: WasmKernels,
   { pool, threads }: Threads,
@@ -62,60 +315,52 @@ export function wasmConv2d(
   w: Window2d,
 ): Float32Array {
   const [N, C] = x.shape as [number, number];
-  const cout = weight.shape[0]!;
-  const K = C * w.kh * w.kw;
-  const L = w.outH * w.outW;
-  const out = new Float32Array(N * cout * L);
-  if (out.length === 0) return out;
-  const X = arr(x);
-  const [sN, sC, sH, sW] = x.strides as [number, number, number, number];
-  const nb0 = groupSize(N, K * L);
-  const wAt = HEAP_BASE;
-  const colsAt = align16(wAt + 4 * cout * K);
-  const outAt = align16(colsAt + 4 * nb0 * K * L);
+  const g = geom(C, weight.shape[0]!, w);
+  const { cout, K, L, HW } = g;
+  if (N * cout * L === 0) return new Float32Array(N * cout * L);
+  const nb0 = groupSize(N, C * HW + cout * L);
+  const { full, last, bytes } = plans(kernels, FORWARD, g, N, nb0, pool, threads);
+  const argsAt = HEAP_BASE;
+  const wAt = align16(argsAt + 4 * ARG_WORDS);
+  const bAt = align16(wAt + 4 * cout * K);
+  const xAt = align16(bAt + 4 * cout);
+  const outAt = align16(xAt + 4 * nb0 * C * HW);
   const workAt = align16(outAt + 4 * nb0 * cout * L);
-  const job: GemmJob = {
-    m: cout,
-    n: L,
-    k: K,
-    a: wAt,
-    aRs: K,
-    aCs: 1,
-    aBs: 0,
-    b: colsAt,
-    bRs: L,
-    bCs: 1,
-    bBs: K * L,
-    c: outAt,
-    ldc: L,
-    cBs: cout * L,
-    accumulate: bias !== null,
-    batch: nb0,
+  const heap = kernels.reserve(workAt + bytes);
+  place(heap, wAt, weight);
+  if (bias) place(heap, bAt, bias);
+  const args = writeArgs(kernels, argsAt, g, { x: xAt, wt: wAt, bias: bias ? bAt : 0, out: outAt, grad: 0 });
+  const o = outAt >> 2;
+  const what = () => `a conv2d of a ${shapeText(x.shape)} input with a ${shapeText(weight.shape)} weight`;
+  let result: Float32Array = new Float32Array(0);
+  const allocate = () => {
+    result = freshArray(N * cout * L);
   };
-  const plan = planJob(kernels, job, pool, threads);
-  const heap = kernels.reserve(workAt + planBytes(plan));
-  copyInto(heap, wAt >> 2, weight);
-  const Bv = bias ? (arr(bias) as Float32Array) : null;
   for (let n0 = 0; n0 < N; n0 += nb0) {
     const nb = Math.min(nb0, N - n0);
-    for (let s = 0; s < nb; s++) {
-      const cols = heap.subarray((colsAt >> 2) + s * K * L, (colsAt >> 2) + (s + 1) * K * L);
-      im2colSample(X, x.offset + (n0 + s) * sN, sC, sH, sW, 0, C, w, cols);
-      if (Bv && bias) {
-        for (let c = 0; c < cout; c++) {
-          const o = (outAt >> 2) + (s * cout + c) * L;
-          heap.fill(Bv[bias.offset + c * bias.strides[0]!]!, o, o + L);
-        }
-      }
-    }
-    const p = nb === nb0 ? plan : planJob(kernels, { ...job, batch: nb }, pool, threads);
-    runJob(kernels, pool, p, { ...job, batch: nb }, workAt);
-    out.set(heap.subarray(outAt >> 2, (outAt >> 2) + nb * cout * L), n0 * cout * L);
+    place(heap, xAt, samples(x, n0, nb));
+    runConv(
+      kernels,
+      pool,
+      FORWARD,
+      args,
+      nb,
+      nb === nb0 ? full : last,
+      workAt,
+      what,
+      n0 === 0 ? allocate : undefined,
+    );
+    result.set(heap.subarray(o, o + nb * cout * L), n0 * cout * L);
   }
-  return out;
+  return result;
 }
 
-/** Gradient of conv2d w.r.t. its input: grad [N, Cout, outH, outW] -> [N, C, inH, inW]. */
+/**
+ * Gradient of conv2d w.r.t. its input: grad [N, Cout, outH, outW], weight [Cout, C, kh, kw] ->
+ * [N, C, inH, inW].
+ * @throws OutOfMemoryError when the linear memory cannot hold the operands; Error when a worker thread
+ * fails or dies (see GemmPool.run).
+ */
 export function wasmConv2dBackwardInput(
   kernels: WasmKernels,
   { pool, threads }: Threads,
@@ -124,53 +369,49 @@ export function wasmConv2dBackwardInput(
   w: Window2d,
 ): Float32Array {
   const N = grad.shape[0]!;
-  const cout = weight.shape[0]!;
-  const C = weight.shape[1]!;
-  const K = C * w.kh * w.kw;
-  const L = w.outH * w.outW;
-  const HW = w.inH * w.inW;
-  const out = new Float32Array(N * C * HW);
-  if (out.length === 0 || L === 0) return out;
-  const nb0 = groupSize(N, K * L);
-  const wAt = HEAP_BASE;
+  const g = geom(weight.shape[1]!, weight.shape[0]!, w);
+  const { C, cout, K, L, HW } = g;
+  if (N * C * HW === 0 || L === 0) return new Float32Array(N * C * HW);
+  const nb0 = groupSize(N, C * HW + cout * L);
+  const { full, last, bytes } = plans(kernels, INPUT_GRAD, g, N, nb0, pool, threads);
+  const argsAt = HEAP_BASE;
+  const wAt = align16(argsAt + 4 * ARG_WORDS);
   const gAt = align16(wAt + 4 * cout * K);
-  const colsAt = align16(gAt + 4 * nb0 * cout * L);
-  const workAt = align16(colsAt + 4 * nb0 * K * L);
-  const job: GemmJob = {
-    m: K,
-    n: L,
-    k: cout,
-    a: wAt,
-    aRs: 1,
-    aCs: K,
-    aBs: 0,
-    b: gAt,
-    bRs: L,
-    bCs: 1,
-    bBs: cout * L,
-    c: colsAt,
-    ldc: L,
-    cBs: K * L,
-    accumulate: false,
-    batch: nb0,
+  const outAt = align16(gAt + 4 * nb0 * cout * L);
+  const workAt = align16(outAt + 4 * nb0 * C * HW);
+  const heap = kernels.reserve(workAt + bytes);
+  place(heap, wAt, weight);
+  const args = writeArgs(kernels, argsAt, g, { x: 0, wt: wAt, bias: 0, out: outAt, grad: gAt });
+  const o = outAt >> 2;
+  const what = () => `a conv2d input gradient of a ${shapeText(grad.shape)} gradient`;
+  let result: Float32Array = new Float32Array(0);
+  const allocate = () => {
+    result = freshArray(N * C * HW);
   };
-  const plan = planJob(kernels, job, pool, threads);
-  const heap = kernels.reserve(workAt + planBytes(plan));
-  copyInto(heap, wAt >> 2, weight);
   for (let n0 = 0; n0 < N; n0 += nb0) {
     const nb = Math.min(nb0, N - n0);
-    copyInto(heap, gAt >> 2, samples(grad, n0, nb));
-    const p = nb === nb0 ? plan : planJob(kernels, { ...job, batch: nb }, pool, threads);
-    runJob(kernels, pool, p, { ...job, batch: nb }, workAt);
-    for (let s = 0; s < nb; s++) {
-      const cols = heap.subarray((colsAt >> 2) + s * K * L, (colsAt >> 2) + (s + 1) * K * L);
-      col2imSample(cols, 0, C, w, out, (n0 + s) * C * HW);
-    }
+    place(heap, gAt, samples(grad, n0, nb));
+    runConv(
+      kernels,
+      pool,
+      INPUT_GRAD,
+      args,
+      nb,
+      nb === nb0 ? full : last,
+      workAt,
+      what,
+      n0 === 0 ? allocate : undefined,
+    );
+    result.set(heap.subarray(o, o + nb * C * HW), n0 * C * HW);
   }
-  return out;
+  return result;
 }
 
-/** Gradient of conv2d w.r.t. its weight: grad [N, Cout, outH, outW], x [N, C, inH, inW] -> [Cout, C, kh, kw]. */
+/**
+ * Gradient of conv2d w.r.t. its weight: grad [N, Cout, outH, outW], x [N, C, inH, inW] -> [Cout, C, kh, kw].
+ * @throws OutOfMemoryError when the linear memory cannot hold the operands; Error when a worker thread
+ * fails or dies (see GemmPool.run).
+ */
 export function wasmConv2dBackwardWeight(
   kernels: WasmKernels,
   { pool, threads }: Threads,
@@ -179,47 +420,35 @@ export function wasmConv2dBackwardWeight(
   w: Window2d,
 ): Float32Array {
   const [N, C] = x.shape as [number, number];
-  const cout = grad.shape[1]!;
-  const K = C * w.kh * w.kw;
-  const L = w.outH * w.outW;
-  if (cout * K === 0) return new Float32Array(0);
-  if (N * L === 0) return new Float32Array(cout * K);
-  const X = arr(x);
-  const [sN, sC, sH, sW] = x.strides as [number, number, number, number];
-  const nb0 = groupSize(N, K * L);
-  const gAt = HEAP_BASE;
-  const colsAt = align16(gAt + 4 * nb0 * cout * L);
-  const dwAt = align16(colsAt + 4 * nb0 * K * L);
-  const workAt = align16(dwAt + 4 * cout * K);
-  const job: GemmJob = {
-    m: cout,
-    n: K,
-    k: L,
-    a: gAt,
-    aRs: L,
-    aCs: 1,
-    aBs: cout * L,
-    b: colsAt,
-    bRs: 1,
-    bCs: L,
-    bBs: K * L,
-    c: dwAt,
-    ldc: K,
-    cBs: 0,
-    accumulate: false,
-    batch: nb0,
-  };
-  const plan = planJob(kernels, job, pool, threads);
-  const heap = kernels.reserve(workAt + planBytes(plan));
+  const g = geom(C, grad.shape[1]!, w);
+  const { cout, K, L, HW } = g;
+  const n = cout * K;
+  if (n === 0) return new Float32Array(0);
+  if (N * L === 0) return new Float32Array(n);
+  const nb0 = groupSize(N, C * HW + cout * L);
+  const { full, last, bytes } = plans(kernels, WEIGHT_GRAD, g, N, nb0, pool, threads);
+  const parts = partialCount(g, nb0);
+  const argsAt = HEAP_BASE;
+  const xAt = align16(argsAt + 4 * ARG_WORDS);
+  const gAt = align16(xAt + 4 * nb0 * C * HW);
+  const partAt = align16(gAt + 4 * nb0 * cout * L);
+  const dwAt = align16(partAt + 4 * parts * n);
+  const workAt = align16(dwAt + 4 * n);
+  const reduceBytes = align16(kernels.sgemmWorkspace(1, n, parts));
+  const heap = kernels.reserve(workAt + Math.max(bytes, reduceBytes));
+  const args = writeArgs(kernels, argsAt, g, { x: xAt, wt: 0, bias: 0, out: partAt, grad: gAt });
+  const what = () => `a conv2d weight gradient of a ${shapeText(x.shape)} input`;
   for (let n0 = 0; n0 < N; n0 += nb0) {
     const nb = Math.min(nb0, N - n0);
-    copyInto(heap, gAt >> 2, samples(grad, n0, nb));
-    for (let s = 0; s < nb; s++) {
-      const cols = heap.subarray((colsAt >> 2) + s * K * L, (colsAt >> 2) + (s + 1) * K * L);
-      im2colSample(X, x.offset + (n0 + s) * sN, sC, sH, sW, 0, C, w, cols);
-    }
-    const j = { ...job, batch: nb, accumulate: n0 > 0 };
-    runJob(kernels, pool, nb === nb0 ? plan : planJob(kernels, j, pool, threads), j, workAt);
+    place(heap, xAt, samples(x, n0, nb));
+    place(heap, gAt, samples(grad, n0, nb));
+    const plan = nb === nb0 ? full : last;
+    runConv(kernels, pool, WEIGHT_GRAD, args, nb, plan, workAt, what);
+    const count = Math.ceil(nb / plan.size);
+    if (count === 1 && N === nb) return heap.slice(partAt >> 2, (partAt >> 2) + n);
+    // dW (+)= the partials, summed in order: a [1, count] row of ones times the [count, n] partials.
+    const one = argsAt + 4 * ONE_WORD;
+    kernels.sgemm(1, n, count, one, 0, 0, partAt, n, 1, dwAt, n, n0 > 0, workAt);
   }
-  return heap.slice(dwAt >> 2, (dwAt >> 2) + cout * K);
+  return heap.slice(dwAt >> 2, (dwAt >> 2) + n);
 }

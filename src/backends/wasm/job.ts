@@ -60,7 +60,7 @@ export interface JobPlan {
 }
 
 function align16(x: number): number {
-  return (x + 15) & ~15;
+  return Math.ceil(x / 16) * 16; // not `(x + 15) & ~15`: sizes past 2 GiB must not wrap around
 }
 
 /** Plans `job` for up to `threads` threads (1 when no pool is given or the product is small). */
@@ -148,9 +148,10 @@ export function runJob(
   w[JOB.batch] = job.batch;
   w[JOB.mode] = plan.mode;
   w[JOB.size] = plan.size;
+  w[JOB.kind] = 0;
   if (plan.threads > 1 && pool !== null) {
     pool.run(plan.chunks, work, plan.stride, plan.threads, describe(job));
   } else {
-    for (let i = 0; i < plan.chunks; i++) kernels.sgemmChunk(i, work);
+    for (let i = 0; i < plan.chunks; i++) kernels.runChunk(i, work);
   }
 }

@@ -1,9 +1,10 @@
 /**
- * Worker threads for the WebAssembly SGEMM: a pool of Node `worker_threads` that instantiate the kernels'
- * shared-memory build on the same `WebAssembly.Memory` as the main thread, and run chunks of a product
- * (row or column blocks of C, or groups of the products of a batch) that the main thread publishes in that
- * memory. The main thread computes chunks too and then blocks in `Atomics.wait` until every chunk is done,
- * so kernels stay synchronous like the rest of the backend.
+ * Worker threads for the WebAssembly kernels: a pool of Node `worker_threads` that instantiate the
+ * kernels' shared-memory build on the same `WebAssembly.Memory` as the main thread, and run chunks of a
+ * job that the main thread publishes in that memory: of a product (row or column blocks of C, or groups of
+ * the products of a batch; src/backends/wasm/job.ts) or of a conv2d (groups of samples, or blocks of one;
+ * src/backends/wasm/conv.ts). The main thread computes chunks too and then blocks in `Atomics.wait` until
+ * every chunk is done, so kernels stay synchronous like the rest of the backend.
  *
  * Protocol (Int32 control words at CONTROL_AT, the job block at JOB_AT, both in the shared memory): the
  * main thread writes the job, resets the counters, stores CLAIM = (seq tag << 20 | 0) and bumps SEQ, on
@@ -51,7 +52,11 @@ const MAIN_SPIN_MS = 2;
 /** FAIL_CODE of a chunk that threw (as opposed to the exit code of a worker that died). */
 const THREW = -1000;
 
-/** Word offsets of the job block read by `sgemmChunk` (assembly/parallel.ts). */
+/**
+ * Word offsets of the job block read by `runChunk` (assembly/parallel.ts): `kind` 0 is an SGEMM whose
+ * parameters are the other words (`sgemmChunk`); kinds 1-3 are conv2d jobs (assembly/conv.ts) whose
+ * argument block is at byte address `args`.
+ */
 export const JOB = {
   m: 0,
   n: 1,
@@ -71,6 +76,8 @@ export const JOB = {
   batch: 15,
   mode: 16,
   size: 17,
+  kind: 18,
+  args: 19,
 } as const;
 
 /** Chunk kinds (JOB.mode): groups of whole products of a batch, row blocks of C, column blocks of C. */
@@ -117,7 +124,7 @@ for (;;) {
       if (mode === 2) throw new Error('injected fault');
     }
     try {
-      ex.sgemmChunk(jobAt, i, work);
+      ex.runChunk(jobAt, i, work);
       current = -1;
       if (tid < 16) Atomics.add(ctl, ${STATS} + tid, 1);
       Atomics.add(ctl, ${FINISHED}, 1);
@@ -333,12 +340,23 @@ export class GemmPool {
   }
 
   /**
-   * Runs chunks 0..chunks-1 of the job in the job block (written with `kernels.jobWords()`) on `threads` threads (this one included), thread
-   * t using the workspace at `workBase + t * workStride`, and returns when all are done.
-   * @throws Error naming the worker and `what` when a chunk failed or a worker died (it is replaced), or
-   * when no chunk finished for `stallMs`.
+   * Runs chunks 0..chunks-1 of the job in the job block (written with `kernels.jobWords()`) on `threads`
+   * threads (this one included), thread t using the workspace at `workBase + t * workStride`, and returns
+   * when all are done. `what` describes the job and `op` the caller for error messages. `meanwhile`, when
+   * given, runs on this thread once the workers have been woken, before it claims chunks (work that
+   * overlaps the job, such as allocating the result); what it throws is rethrown once every chunk is done.
+   * @throws Error naming `op`, the worker and `what` when a chunk failed or a worker died (it is
+   * replaced), or when no chunk finished for `stallMs`.
    */
-  run(chunks: number, workBase: number, workStride: number, threads: number, what: string): void {
+  run(
+    chunks: number,
+    workBase: number,
+    workStride: number,
+    threads: number,
+    what: string,
+    op = 'wasm matmul',
+    meanwhile?: () => void,
+  ): void {
     if (chunks >= 1 << 20) throw new Error(`GemmPool: too many chunks (${chunks})`);
     this.trim(threads - 1);
     this.ensure(threads - 1);
@@ -355,15 +373,22 @@ export class GemmPool {
     Atomics.store(ctl, CLAIM, tag << 20);
     Atomics.store(ctl, SEQ, seq);
     Atomics.notify(ctl, SEQ);
-    // This thread works too (thread 0).
     let mainError: unknown = null;
+    if (meanwhile) {
+      try {
+        meanwhile();
+      } catch (e) {
+        mainError = e;
+      }
+    }
+    // This thread works too (thread 0).
     for (;;) {
       const w = Atomics.load(ctl, CLAIM);
       const i = w & 0xfffff;
       if (i >= chunks) break;
       if (Atomics.compareExchange(ctl, CLAIM, w, w + 1) !== w) continue;
       try {
-        this.kernels.sgemmChunk(i, workBase);
+        this.kernels.runChunk(i, workBase);
         Atomics.add(ctl, STATS, 1);
       } catch (e) {
         mainError ??= e;
@@ -387,7 +412,7 @@ export class GemmPool {
         // Nothing finished for too long: stop every worker (they are started again for the next product).
         this.trim(0);
         throw new Error(
-          `wasm matmul: worker threads stopped responding during ${what} (${chunks - seen} of ${chunks} chunks ` +
+          `${op}: worker threads stopped responding during ${what} (${chunks - seen} of ${chunks} chunks ` +
             `unfinished after ${this.stallMs} ms); the workers were restarted`,
         );
       }
@@ -399,15 +424,15 @@ export class GemmPool {
       const slot = this.slots[tid - 1];
       const detail = slot?.error ? `: ${slot.error}` : '';
       if (code === THREW) {
-        throw new Error(`wasm matmul: worker thread ${tid} failed during ${what}${detail}`);
+        throw new Error(`${op}: worker thread ${tid} failed during ${what}${detail}`);
       }
       // The worker died: replace it now (its thread is gone or going).
       if (slot) void slot.worker.terminate();
       this.slots[tid - 1] = null;
       this.ensure(threads - 1);
       throw new Error(
-        `wasm matmul: worker thread ${tid} died (exit code ${code}) during ${what}; ` +
-          'it has been replaced, the product can be retried',
+        `${op}: worker thread ${tid} died (exit code ${code}) during ${what}; ` +
+          'it has been replaced, the call can be retried',
       );
     }
   }

@@ -1,83 +1,87 @@
 /**
- * conv2d forward and backward kernels of the `wasm` backend (src/backends/wasm/conv.ts) against the CPU
- * backend's: strides, padding, dilation, bias or none, non-contiguous inputs, batches split into groups by
- * the column budget, float64 and grouped convolutions (delegated to the CPU kernels), and the same results
- * with 1 and 2 threads.
+ * conv2d forward and backward kernels of the `wasm` backend (src/backends/wasm/conv.ts, assembly/conv.ts)
+ * against the CPU backend's kernels run in float64 on the same values: strides, padding and dilation
+ * (also different along height and width), non-square and oversized kernels, bias or none,
+ * non-contiguous operands, batches split into groups and into partial weight gradients; the same results,
+ * bit for bit, on 1, 2 and 3 threads (also for batches smaller than the thread count, which split each
+ * sample's work); a worker that dies mid-convolution; gradcheck through the public conv2d; float64 and
+ * grouped convolutions delegated to the CPU kernels.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, View, Window2d } from '../../../src/backends/backend.js';
 import { createCpuBackend } from '../../../src/backends/cpu/index.js';
 import { CpuStorage } from '../../../src/backends/cpu/storage.js';
 import {
+  convLimits,
+  wasmConv2d,
+  wasmConv2dBackwardInput,
+  wasmConv2dBackwardWeight,
+} from '../../../src/backends/wasm/conv.js';
+import {
   createWasmBackend,
+  GemmPool,
   getNumThreads,
-  initWasmThreads,
   setNumThreads,
+  threadPoolUnsupportedReason,
+  WasmKernels,
+  wasmThreadsUnsupportedReason,
 } from '../../../src/backends/wasm/index.js';
-import { getBackend, setBackend } from '../../../src/index.js';
+import { PARALLEL_MIN_FLOPS } from '../../../src/backends/wasm/job.js';
+import { getBackend, gradcheck, nn, randn, setBackend, type Tensor } from '../../../src/index.js';
 
 const cpu = createCpuBackend();
 const wasm = createWasmBackend();
+const threadsUnsupported = wasmThreadsUnsupportedReason() ?? threadPoolUnsupportedReason();
 
-function rand(n: number, seed: number, f64 = false): Float32Array | Float64Array {
-  const out = f64 ? new Float64Array(n) : new Float32Array(n);
+function rand(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.sin(i * 0.731 + seed * 1.37) * Math.cos(i * 0.113 + seed);
   return out;
 }
 
-/** A contiguous view (or, with `transposed`, one whose last two dims are swapped in memory). */
-function view(be: Backend, data: Float32Array | Float64Array, shape: number[], transposed = false): View {
-  const st = new CpuStorage(be, data instanceof Float64Array ? 'float64' : 'float32', data);
+/** Row-major strides of `shape`. */
+function stridesOf(shape: number[]): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     strides[d] = s;
     s *= shape[d]!;
   }
-  if (transposed) {
-    // The last two dims read column-major: the view of a [.., W, H] block transposed.
-    const r = shape.length;
-    strides[r - 1] = shape[r - 2]!;
-    strides[r - 2] = 1;
+  return strides;
+}
+
+/**
+ * A view of `shape` on backend `be` holding `data` (float32, or float64 copies of the same values):
+ * contiguous, or `layout` 'transposed' (last two dims swapped in memory) or 'strided' (every other
+ * element of a twice-as-long last dim, starting at offset 1).
+ */
+function view(
+  be: Backend,
+  data: Float32Array,
+  shape: number[],
+  layout: 'contiguous' | 'transposed' | 'strided' = 'contiguous',
+  f64 = false,
+): View {
+  const r = shape.length;
+  const make = (a: Float32Array) =>
+    new CpuStorage(be, f64 ? 'float64' : 'float32', f64 ? Float64Array.from(a) : a);
+  if (layout === 'contiguous') return { storage: make(data), shape, strides: stridesOf(shape), offset: 0 };
+  if (layout === 'transposed') {
+    const stored = [...shape.slice(0, r - 2), shape[r - 1]!, shape[r - 2]!];
+    const st = stridesOf(stored);
+    return {
+      storage: make(data),
+      shape,
+      strides: [...st.slice(0, r - 2), st[r - 1]!, st[r - 2]!],
+      offset: 0,
+    };
   }
-  return { storage: st, shape, strides, offset: 0 };
-}
-
-function win(
-  inH: number,
-  inW: number,
-  kh: number,
-  kw: number,
-  o: { s?: number; p?: number; d?: number } = {},
-): Window2d {
-  const { s = 1, p = 0, d = 1 } = o;
-  return {
-    inH,
-    inW,
-    kh,
-    kw,
-    sh: s,
-    sw: s,
-    ph: p,
-    pw: p,
-    dh: d,
-    dw: d,
-    outH: Math.floor((inH + 2 * p - d * (kh - 1) - 1) / s) + 1,
-    outW: Math.floor((inW + 2 * p - d * (kw - 1) - 1) / s) + 1,
-  };
-}
-
-function data(s: unknown): Float32Array | Float64Array {
-  return (s as CpuStorage).data as Float32Array | Float64Array;
-}
-
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>): void {
-  expect(got.length).toBe(want.length);
-  let scale = 1e-6;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]!));
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
-  expect(worst / scale).toBeLessThan(2e-5);
+  const wide = [...shape.slice(0, r - 1), 2 * shape[r - 1]!];
+  const big = new Float32Array(data.length * 2 + 1);
+  // Element e of the view lives at 1 + 2 e (the strides of `wide`, doubled in the last dim).
+  for (let i = 0; i < data.length; i++) big[1 + 2 * i] = data[i]!;
+  const st = stridesOf(wide);
+  return { storage: make(big), shape, strides: [...st.slice(0, r - 1), 2], offset: 1 };
 }
 
 interface ConvCase {
@@ -86,37 +90,289 @@ interface ConvCase {
   H: number;
   W: number;
   cout: number;
-  k: number;
-  s?: number;
-  p?: number;
-  d?: number;
+  kh: number;
+  kw?: number;
+  /** Stride, padding and dilation: one number for both dims, or [height, width]. */
+  s?: number | [number, number];
+  p?: number | [number, number];
+  d?: number | [number, number];
   bias?: boolean;
-  transposed?: boolean;
+  /** Layout of x and of grad. */
+  layout?: 'contiguous' | 'transposed' | 'strided';
 }
 
-/** Forward and both backward kernels of `be` on the case's inputs. */
-function run(be: Backend, c: ConvCase, f64 = false): (Float32Array | Float64Array)[] {
-  const w = win(c.H, c.W, c.k, c.k, c);
-  const x = view(be, rand(c.N * c.C * c.H * c.W, 1, f64), [c.N, c.C, c.H, c.W], c.transposed);
-  const wt = view(be, rand(c.cout * c.C * c.k * c.k, 2, f64), [c.cout, c.C, c.k, c.k]);
-  const b = c.bias ? view(be, rand(c.cout, 3, f64), [c.cout]) : null;
-  const g = view(be, rand(c.N * c.cout * w.outH * w.outW, 4, f64), [c.N, c.cout, w.outH, w.outW]);
+function pair(v: number | [number, number] | undefined, dflt: number): [number, number] {
+  return v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
+}
+
+function win(c: ConvCase): Window2d {
+  const kw = c.kw ?? c.kh;
+  const [sh, sw] = pair(c.s, 1);
+  const [ph, pw] = pair(c.p, 0);
+  const [dh, dw] = pair(c.d, 1);
+  return {
+    inH: c.H,
+    inW: c.W,
+    kh: c.kh,
+    kw,
+    sh,
+    sw,
+    ph,
+    pw,
+    dh,
+    dw,
+    outH: Math.floor((c.H + 2 * ph - dh * (c.kh - 1) - 1) / sh) + 1,
+    outW: Math.floor((c.W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1,
+  };
+}
+
+/** The operands of a case on backend `be` (float32, or float64 copies of the same values). */
+function operands(be: Backend, c: ConvCase, f64 = false) {
+  const w = win(c);
+  const kw = c.kw ?? c.kh;
+  const L = w.outH * w.outW;
+  return {
+    w,
+    x: view(be, rand(c.N * c.C * c.H * c.W, 1), [c.N, c.C, c.H, c.W], c.layout, f64),
+    wt: view(be, rand(c.cout * c.C * c.kh * kw, 2), [c.cout, c.C, c.kh, kw], 'contiguous', f64),
+    b: c.bias ? view(be, rand(c.cout, 3), [c.cout], 'contiguous', f64) : null,
+    g: view(be, rand(c.N * c.cout * L, 4), [c.N, c.cout, w.outH, w.outW], c.layout, f64),
+  };
+}
+
+function data(s: unknown): Float32Array | Float64Array {
+  return (s as CpuStorage).data as Float32Array | Float64Array;
+}
+
+/** Forward, input gradient and weight gradient of the CPU kernels in float64. */
+function reference(c: ConvCase): Float64Array[] {
+  const { w, x, wt, b, g } = operands(cpu, c, true);
   return [
-    data(be.conv2d(x, wt, b, w, 1)),
-    data(be.conv2dBackwardInput(g, wt, w, 1)),
-    data(be.conv2dBackwardWeight(g, x, w, 1)),
+    data(cpu.conv2d(x, wt, b, w, 1)) as Float64Array,
+    data(cpu.conv2dBackwardInput(g, wt, w, 1)) as Float64Array,
+    data(cpu.conv2dBackwardWeight(g, x, w, 1)) as Float64Array,
   ];
 }
 
-/** Runs the case on both backends and compares; returns the wasm results. */
-function compare(c: ConvCase, f64 = false): (Float32Array | Float64Array)[] {
-  const want = run(cpu, c, f64);
-  const got = run(wasm, c, f64);
-  for (let i = 0; i < 3; i++) expectClose(got[i]!, want[i]!);
+/** The three wasm kernels on the case's float32 operands, with `threads` threads of `pool`. */
+function onWasm(
+  kernels: WasmKernels,
+  c: ConvCase,
+  pool: GemmPool | null = null,
+  threads = 1,
+): Float32Array[] {
+  const { w, x, wt, b, g } = operands(wasm, c);
+  const t = { pool, threads };
+  return [
+    wasmConv2d(kernels, t, x, wt, b, w),
+    wasmConv2dBackwardInput(kernels, t, g, wt, w),
+    wasmConv2dBackwardWeight(kernels, t, g, x, w),
+  ];
+}
+
+const NAMES = ['forward', 'input gradient', 'weight gradient'];
+
+/** Float32 results within 2e-5 of the float64 ones, relative to the largest of them. */
+function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  let scale = 1e-6;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]!));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+  expect(worst / scale, what).toBeLessThan(2e-5);
+}
+
+/** Same length and every element identical (toEqual on long arrays is slow). */
+function expectSame(got: Float32Array, want: Float32Array, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  let differ = 0;
+  for (let q = 0; q < want.length; q++) if (!Object.is(got[q], want[q])) differ++;
+  expect(differ, what).toBe(0);
+}
+
+function checkCase(kernels: WasmKernels, c: ConvCase): Float32Array[] {
+  const want = reference(c);
+  const got = onWasm(kernels, c);
+  for (let i = 0; i < 3; i++) expectClose(got[i]!, want[i]!, `${NAMES[i]} of ${JSON.stringify(c)}`);
   return got;
 }
 
+function flops(c: ConvCase): number {
+  const w = win(c);
+  return 2 * c.N * c.cout * c.C * c.kh * (c.kw ?? c.kh) * w.outH * w.outW;
+}
+
+const defaults = { ...convLimits };
+afterEach(() => {
+  Object.assign(convLimits, defaults);
+});
+
 describe('wasm conv2d kernels', () => {
+  const kernels = new WasmKernels();
+
+  it('match the CPU kernels (float64): strides, padding, dilation, kernel shapes, layouts, bias', () => {
+    const cases: ConvCase[] = [
+      { N: 2, C: 1, H: 7, W: 6, cout: 3, kh: 3 },
+      { N: 3, C: 2, H: 9, W: 8, cout: 5, kh: 3, p: 1, bias: true },
+      { N: 2, C: 3, H: 11, W: 10, cout: 4, kh: 3, s: 2, p: 2, bias: true },
+      { N: 1, C: 2, H: 12, W: 12, cout: 3, kh: 3, d: 2, p: 1 },
+      { N: 4, C: 5, H: 5, W: 5, cout: 6, kh: 1, bias: true }, // 1x1
+      { N: 2, C: 3, H: 13, W: 17, cout: 7, kh: 2, kw: 5, s: [1, 3], p: [0, 2], d: [2, 1], bias: true },
+      { N: 3, C: 4, H: 10, W: 9, cout: 5, kh: 4, kw: 3, s: [3, 1], p: [2, 1], d: [1, 2] },
+      { N: 2, C: 3, H: 8, W: 8, cout: 4, kh: 3, p: 1, layout: 'transposed', bias: true },
+      { N: 2, C: 3, H: 7, W: 9, cout: 4, kh: 3, s: 2, p: 1, layout: 'strided', bias: true },
+      { N: 2, C: 1, H: 3, W: 3, cout: 2, kh: 5, p: 1 }, // kernel larger than the input
+      { N: 1, C: 2, H: 1, W: 1, cout: 3, kh: 3, p: 1, bias: true }, // a single pixel, all padding around
+      { N: 2, C: 2, H: 5, W: 31, cout: 3, kh: 1, kw: 7, s: [1, 5], p: [0, 3] }, // wide rows, stride 5
+      { N: 3, C: 6, H: 6, W: 6, cout: 1, kh: 6, bias: true }, // one output pixel per sample
+    ];
+    for (const c of cases) checkCase(kernels, c);
+  });
+
+  it('an empty batch gives an empty output and input gradient and a zero weight gradient', () => {
+    const c: ConvCase = { N: 0, C: 2, H: 5, W: 5, cout: 3, kh: 3, bias: true };
+    const got = onWasm(kernels, c);
+    expect(got[0]!.length).toBe(0);
+    expect(got[1]!.length).toBe(0);
+    expect(Array.from(got[2]!)).toEqual(new Array(3 * 2 * 9).fill(0));
+  });
+
+  it('batches split into groups (the last one smaller) and partial weight gradients match', () => {
+    const c: ConvCase = { N: 7, C: 3, H: 9, W: 8, cout: 4, kh: 3, p: 1, bias: true };
+    const whole = checkCase(kernels, c);
+    // Groups of 3, 3 and 1 samples (one sample's data is (3 * 72 + 4 * 72) * 4 = 2016 bytes).
+    convLimits.groupBytes = 3 * 2016 + 100;
+    const grouped = checkCase(kernels, c);
+    // The forward and input gradient do not depend on the grouping at all.
+    expectSame(grouped[0]!, whole[0]!, 'forward');
+    expectSame(grouped[1]!, whole[1]!, 'input gradient');
+    // One partial weight gradient per group (a sum of the samples in order), and a budget that allows 2.
+    convLimits.partials = 1;
+    checkCase(kernels, c);
+    Object.assign(convLimits, defaults);
+    convLimits.partialBytes = 2 * 4 * 4 * 27;
+    checkCase(kernels, c);
+  });
+
+  it('samples whose columns exceed the pass budget go in passes of rows or channels, with the same results', () => {
+    const c: ConvCase = { N: 3, C: 5, H: 11, W: 9, cout: 4, kh: 3, kw: 2, s: [2, 1], p: 1, bias: true };
+    const whole = checkCase(kernels, c);
+    for (const passBytes of [1, 4 * 5 * 6 * 10 * 3]) {
+      // One output row or input channel per pass; then 3 rows or 2 channels (the last pass shorter).
+      convLimits.passBytes = passBytes;
+      const passes = checkCase(kernels, c);
+      for (let i = 0; i < 3; i++)
+        expectSame(passes[i]!, whole[i]!, `${NAMES[i]} in passes of ${passBytes} bytes`);
+    }
+  });
+
+  it('the MNIST CNN layers (batch 64) match', () => {
+    checkCase(kernels, { N: 64, C: 1, H: 28, W: 28, cout: 32, kh: 5, p: 2, bias: true });
+    checkCase(kernels, { N: 64, C: 32, H: 14, W: 14, cout: 64, kh: 5, p: 2, bias: true });
+  });
+});
+
+describe.skipIf(threadsUnsupported !== null)('wasm conv2d kernels on worker threads', () => {
+  const kernels = new WasmKernels();
+  const pool = new GemmPool(kernels);
+
+  beforeAll(async () => {
+    await pool.start(2);
+  });
+  afterAll(() => {
+    pool.close();
+  });
+
+  const total = () => pool.chunkCounts().reduce((a, b) => a + b, 0);
+
+  it('give the single-threaded results bit for bit on 2 and 3 threads, batches of any size', () => {
+    const cases: ConvCase[] = [
+      { N: 64, C: 32, H: 14, W: 14, cout: 64, kh: 5, p: 2, bias: true }, // MNIST layer 2
+      { N: 5, C: 8, H: 20, W: 18, cout: 12, kh: 3, p: 1, bias: true }, // 5 samples on 2 or 3 threads
+      { N: 7, C: 6, H: 21, W: 19, cout: 18, kh: 3, kw: 4, s: [2, 1], p: [1, 2], d: [1, 2] },
+      // Fewer samples than threads: each sample's rows or channels are split.
+      { N: 1, C: 16, H: 24, W: 24, cout: 24, kh: 3, p: 1, bias: true },
+      { N: 2, C: 10, H: 44, W: 37, cout: 16, kh: 5, s: 2, p: 2, layout: 'strided' },
+    ];
+    for (const c of cases) {
+      expect(flops(c), JSON.stringify(c)).toBeGreaterThanOrEqual(PARALLEL_MIN_FLOPS);
+      const one = c.N > 8 ? onWasm(kernels, c) : checkCase(kernels, c);
+      for (const threads of [2, 3]) {
+        const before = total();
+        const many = onWasm(kernels, c, pool, threads);
+        // Each of the three kernels ran on the pool (the serial path counts no chunks).
+        expect(total() - before).toBeGreaterThanOrEqual(3);
+        for (let i = 0; i < 3; i++)
+          expectSame(many[i]!, one[i]!, `${NAMES[i]} on ${threads} threads of ${JSON.stringify(c)}`);
+      }
+    }
+    // With groups of 4 samples, partials, blocks and passes (3 output rows or 1 input channel) too: the
+    // grouping changes the weight gradient's partial sums, the thread count changes nothing.
+    const c: ConvCase = { N: 9, C: 8, H: 24, W: 24, cout: 40, kh: 3, p: 1, bias: true };
+    convLimits.groupBytes = 4 * 4 * (8 * 576 + 40 * 576);
+    convLimits.passBytes = 3 * 4 * 72 * 24;
+    for (const [N, threads] of [
+      [9, 2],
+      [1, 2],
+      [3, 3],
+    ] as const) {
+      const one = N === 9 ? checkCase(kernels, c) : onWasm(kernels, { ...c, N });
+      expect(flops({ ...c, N })).toBeGreaterThanOrEqual(PARALLEL_MIN_FLOPS);
+      const before = total();
+      const many = onWasm(kernels, { ...c, N }, pool, threads);
+      expect(total() - before).toBeGreaterThanOrEqual(3);
+      for (let i = 0; i < 3; i++)
+        expectSame(many[i]!, one[i]!, `${NAMES[i]}, ${N} samples on ${threads} threads`);
+    }
+  });
+
+  it('a small convolution stays on the calling thread', () => {
+    const c: ConvCase = { N: 2, C: 2, H: 6, W: 6, cout: 3, kh: 3 };
+    expect(flops(c)).toBeLessThan(PARALLEL_MIN_FLOPS);
+    const before = total();
+    onWasm(kernels, c, pool, 2);
+    expect(total()).toBe(before);
+  });
+
+  it('work done meanwhile (allocating the result) may throw: the error comes once the job is done', () => {
+    let ran = false;
+    const boom = () => {
+      ran = true;
+      throw new Error('boom');
+    };
+    expect(() => pool.run(0, 0, 0, 2, 'nothing', 'test', boom)).toThrow('boom');
+    expect(ran).toBe(true);
+    const c: ConvCase = { N: 8, C: 8, H: 12, W: 12, cout: 32, kh: 3, p: 1, bias: true };
+    expect(flops(c)).toBeGreaterThanOrEqual(PARALLEL_MIN_FLOPS);
+    const one = onWasm(kernels, c);
+    const many = onWasm(kernels, c, pool, 2);
+    for (let i = 0; i < 3; i++) expectSame(many[i]!, one[i]!, NAMES[i]!);
+  });
+
+  it('a worker that dies mid-convolution fails the op with a clear error and is replaced', async () => {
+    const c: ConvCase = { N: 16, C: 8, H: 16, W: 16, cout: 16, kh: 3, p: 1, bias: true };
+    const one = onWasm(kernels, c);
+    const { w, x, wt, b } = operands(wasm, c);
+    let err: Error | null = null;
+    for (let i = 0; i < 200 && err === null; i++) {
+      await pool.start(2);
+      pool.injectFault(1, 'exit');
+      try {
+        wasmConv2d(kernels, { pool, threads: 2 }, x, wt, b, w);
+      } catch (e) {
+        err = e as Error;
+      }
+    }
+    expect(err?.message).toMatch(
+      /^wasm conv2d: worker thread 1 died \(exit code \d+\) during a conv2d of a \[16, 8, 16, 16\] input with a \[16, 8, 3, 3\] weight; it has been replaced/,
+    );
+    pool.injectFault(0, 'exit'); // (no thread 0 worker: clears the fault if it never fired)
+    const again = onWasm(kernels, c, pool, 2);
+    for (let i = 0; i < 3; i++) expectSame(again[i]!, one[i]!, NAMES[i]!);
+  });
+});
+
+describe('conv2d on the wasm backend', () => {
   let previous: Backend;
   let threads: number;
   beforeAll(() => {
@@ -128,60 +384,58 @@ describe('wasm conv2d kernels', () => {
     setBackend(previous.name);
   });
 
-  it('match the CPU kernels: stride, padding, dilation, bias, 1x1 kernels, non-contiguous input', () => {
-    const cases: ConvCase[] = [
-      { N: 2, C: 1, H: 7, W: 6, cout: 3, k: 3 },
-      { N: 3, C: 2, H: 9, W: 8, cout: 5, k: 3, p: 1, bias: true },
-      { N: 2, C: 3, H: 11, W: 10, cout: 4, k: 3, s: 2, p: 2, bias: true },
-      { N: 1, C: 2, H: 12, W: 12, cout: 3, k: 3, d: 2, p: 1 },
-      { N: 4, C: 5, H: 5, W: 5, cout: 6, k: 1, bias: true },
-      { N: 2, C: 3, H: 8, W: 8, cout: 4, k: 3, p: 1, transposed: true, bias: true },
-      { N: 2, C: 1, H: 3, W: 3, cout: 2, k: 5, p: 1 }, // kernel larger than the input
-    ];
-    for (const c of cases) compare(c);
-  });
-
-  it('the MNIST CNN layers (batch 64) match, with 1 and with 2 threads bit for bit', async () => {
-    await initWasmThreads(2);
-    const layers: ConvCase[] = [
-      { N: 64, C: 1, H: 28, W: 28, cout: 32, k: 5, p: 2, bias: true },
-      { N: 64, C: 32, H: 14, W: 14, cout: 64, k: 5, p: 2, bias: true },
-    ];
-    compare({ ...layers[1]!, N: 4 });
-    for (const c of layers) {
-      setNumThreads(2);
-      const two = c.C === 1 ? compare(c) : run(wasm, c);
-      setNumThreads(1);
-      const one = run(wasm, c);
-      for (let i = 0; i < 3; i++) {
-        // (toEqual on arrays this long is slow: count the differing elements instead)
-        let differ = 0;
-        for (let q = 0; q < one[i]!.length; q++) if (two[i]![q] !== one[i]![q]) differ++;
-        expect(two[i]!.length).toBe(one[i]!.length);
-        expect(differ).toBe(0);
-      }
+  it('passes gradcheck through the public conv2d (float32 kernels inside a float64 function), 1 and 2 threads', () => {
+    setBackend('wasm');
+    const d64 = (shape: number[]) => randn(shape, { dtype: 'float64', requiresGrad: true });
+    const F = nn.functional;
+    // conv2d is linear in x and in w, so central differences are exact up to float32 rounding.
+    const tol = { eps: 1e-2, atol: 2e-3, rtol: 2e-3 };
+    const f32 = (t: Tensor | undefined) => t!.float();
+    for (const n of [1, 2]) {
+      setNumThreads(n);
+      expect(
+        gradcheck(
+          (x, w, b) => F.conv2d(f32(x), f32(w), f32(b), { padding: 1 }).double(),
+          [d64([2, 3, 6, 5]), d64([4, 3, 3, 3]), d64([4])],
+          tol,
+        ),
+      ).toBe(true);
+      expect(
+        gradcheck(
+          (x, w) =>
+            F.conv2d(f32(x), f32(w), null, { stride: [2, 1], padding: [1, 2], dilation: [1, 2] }).double(),
+          [d64([3, 2, 7, 8]), d64([3, 2, 2, 3])],
+          tol,
+        ),
+      ).toBe(true);
     }
   });
 
-  it('splits big batches into groups that fit the column budget (32 MB)', () => {
-    // 576 x 3136 floats of columns per sample (7.2 MB): groups of 4, the last one of 2.
-    compare({ N: 6, C: 64, H: 56, W: 56, cout: 4, k: 3, p: 1, bias: true });
-  });
-
   it('float64 and grouped convolutions run the CPU kernels on wasm storages', () => {
-    compare({ N: 2, C: 2, H: 6, W: 6, cout: 3, k: 3, p: 1, bias: true }, true);
-    const w = win(6, 6, 3, 3);
-    const x = view(wasm, rand(2 * 4 * 36, 5), [2, 4, 6, 6]);
-    const wt = view(wasm, rand(6 * 2 * 9, 6), [6, 2, 3, 3]);
-    const out = wasm.conv2d(x, wt, null, w, 2);
+    const c: ConvCase = { N: 2, C: 2, H: 6, W: 6, cout: 3, kh: 3, p: 1, bias: true };
+    const want = reference(c);
+    const { w, x, wt, b, g } = operands(wasm, c, true);
+    const got = [
+      wasm.conv2d(x, wt, b, w, 1),
+      wasm.conv2dBackwardInput(g, wt, w, 1),
+      wasm.conv2dBackwardWeight(g, x, w, 1),
+    ];
+    for (let i = 0; i < 3; i++) {
+      expect(got[i]!.backend).toBe(wasm);
+      expect(data(got[i])).toEqual(want[i]);
+    }
+    const gw = win({ N: 2, C: 4, H: 6, W: 6, cout: 6, kh: 3 });
+    const gx = view(wasm, rand(2 * 4 * 36, 5), [2, 4, 6, 6]);
+    const gwt = view(wasm, rand(6 * 2 * 9, 6), [6, 2, 3, 3]);
+    const out = wasm.conv2d(gx, gwt, null, gw, 2);
     expect(out.backend).toBe(wasm);
-    const want = cpu.conv2d(
-      view(cpu, data(x.storage), [2, 4, 6, 6]),
-      view(cpu, data(wt.storage), [6, 2, 3, 3]),
+    const ref = cpu.conv2d(
+      view(cpu, rand(2 * 4 * 36, 5), [2, 4, 6, 6]),
+      view(cpu, rand(6 * 2 * 9, 6), [6, 2, 3, 3]),
       null,
-      w,
+      gw,
       2,
     );
-    expectClose(data(out), data(want));
+    expect(data(out)).toEqual(data(ref));
   });
 });
