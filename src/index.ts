@@ -5,11 +5,12 @@
  */
 import { registerBackend } from './backends/backend.js';
 import { createCpuBackend } from './backends/cpu/index.js';
-import { createWasmBackend } from './backends/wasm/index.js';
+import { loadWasmBackend } from './backends/wasm/index.js';
 
-registerBackend('cpu', createCpuBackend);
-// WebAssembly SIMD kernels (opt in with setBackend('wasm'); falls back to 'cpu' where unsupported).
-registerBackend('wasm', () => createWasmBackend());
+// Nothing is created here: the first tensor creates the default backend, the WebAssembly SIMD one
+// ('wasm', priority 2) where it loads, else the TypeScript one ('cpu'). `setBackend` overrides it.
+registerBackend('cpu', createCpuBackend, { priority: 1 });
+registerBackend('wasm', () => loadWasmBackend(), { priority: 2 });
 
 export type { BackwardOptions } from './autograd/engine.js';
 export { customOp, FunctionContext, type FunctionDef } from './autograd/function.js';
@@ -27,11 +28,14 @@ export * as autograd from './autograd/index.js';
 export type { BackwardFn, GradHook } from './autograd/node.js';
 export {
   type Backend,
+  type BackendFactory,
   type BinaryOp,
   getBackend,
   listBackends,
   type Pool2dWindow,
   type ReduceOp,
+  type RegisterBackendOptions,
+  ready,
   registerBackend,
   type Storage,
   setBackend,
@@ -43,6 +47,7 @@ export {
   getNumThreads,
   initWasmThreads,
   setNumThreads,
+  wasmMemoryBytes,
   wasmThreadsUnsupportedReason,
 } from './backends/wasm/index.js';
 export * from './core/creation.js';

@@ -1,6 +1,9 @@
 /**
- * Runs the whole suite on the backend named by NEURITE_BACKEND (default `cpu`), so the test suite is
- * the conformance suite every backend must pass: `NEURITE_BACKEND=wasm npm test`.
+ * Runs the whole suite on the backend named by NEURITE_BACKEND, so the test suite is the conformance
+ * suite every backend must pass. It defaults to `cpu`, selected explicitly because the library's own
+ * default is `wasm` (test/backends/default-backend.test.ts covers that default): `npm test` runs the
+ * suite on the TypeScript backend and `NEURITE_BACKEND=wasm npx vitest run` on the WebAssembly one
+ * (.ci/run runs both).
  */
 import { getBackend, listBackends, setBackend } from '../src/index.js';
 

@@ -212,16 +212,53 @@ export interface Backend {
   ): { dx: Storage; dweight: Storage; dbias: Storage };
 }
 
-const registry = new Map<string, () => Backend>();
-const instances = new Map<string, Backend>();
-let current: Backend | null = null;
-let currentName = 'cpu';
+/**
+ * Makes a backend. It may return a promise where the backend can only load asynchronously (WebAssembly
+ * that a browser refuses to compile synchronously on its main thread); until the promise settles, the
+ * next backend in line serves, and {@link ready} waits for it.
+ */
+export type BackendFactory = () => Backend | Promise<Backend>;
 
-/** Registers a backend factory under `name` (created lazily on first use). */
-export function registerBackend(name: string, factory: () => Backend): void {
-  registry.set(name, factory);
+/** Options of {@link registerBackend}. */
+export interface RegisterBackendOptions {
+  /**
+   * Makes the backend a candidate for the default: until `setBackend` is called, new tensors go to the
+   * candidate with the highest priority that loads (`wasm` 2, `cpu` 1). Without one, only `setBackend`
+   * selects the backend.
+   */
+  priority?: number;
+}
+
+interface Registered {
+  readonly factory: BackendFactory;
+  readonly priority: number | undefined;
+}
+
+const registry = new Map<string, Registered>();
+const instances = new Map<string, Backend>();
+/** Backends whose factory returned a promise that has not settled yet. */
+const loading = new Map<string, Promise<unknown>>();
+/** Backends whose factory failed while they were only a default candidate (never retried). */
+const failed = new Set<string>();
+/** The backend new tensors go to, resolved by `getBackend` (null: resolve again). */
+let current: Backend | null = null;
+/** The name given to `setBackend`, or null while the default applies. */
+let chosen: string | null = null;
+
+/**
+ * Registers a backend factory under `name` (called lazily, on first use). A backend registered with a
+ * `priority` competes to be the default (see {@link RegisterBackendOptions}).
+ */
+export function registerBackend(
+  name: string,
+  factory: BackendFactory,
+  options: RegisterBackendOptions = {},
+): void {
+  registry.set(name, { factory, priority: options.priority });
   instances.delete(name);
-  if (current && current.name === name) current = null;
+  loading.delete(name);
+  failed.delete(name);
+  current = null;
 }
 
 /** Names of all registered backends. */
@@ -229,29 +266,110 @@ export function listBackends(): string[] {
   return [...registry.keys()];
 }
 
-function instantiate(name: string): Backend {
-  let b = instances.get(name);
-  if (!b) {
-    const factory = registry.get(name);
-    if (!factory) {
-      throw new ValueError(
-        `setBackend: unknown backend '${name}' (registered: ${listBackends().join(', ') || 'none'})`,
-      );
-    }
-    b = factory();
-    instances.set(name, b);
+/** The names `getBackend` tries in order: the chosen one, then the default candidates by priority. */
+function lineup(): string[] {
+  const candidates = [...registry]
+    .filter(([, r]) => r.priority !== undefined)
+    .sort(([, a], [, b]) => b.priority! - a.priority!)
+    .map(([name]) => name);
+  const order = candidates.length > 0 ? candidates : [...registry.keys()];
+  return chosen === null ? order : [chosen, ...order.filter((n) => n !== chosen)];
+}
+
+/** The backend `name`, created if needed; null while it loads asynchronously or after it failed to. */
+function load(name: string): Backend | null {
+  const have = instances.get(name);
+  if (have) return have;
+  if (loading.has(name) || failed.has(name)) return null;
+  const entry = registry.get(name);
+  if (!entry) {
+    throw new ValueError(
+      `setBackend: unknown backend '${name}' (registered: ${listBackends().join(', ') || 'none'})`,
+    );
   }
-  return b;
+  const made = entry.factory();
+  if (!(made instanceof Promise)) {
+    instances.set(name, made);
+    return made;
+  }
+  const settled = (): boolean => {
+    const mine = registry.get(name) === entry && loading.get(name) === promise;
+    if (mine) loading.delete(name);
+    return mine;
+  };
+  const promise = made.then(
+    (backend) => {
+      if (!settled()) return;
+      instances.set(name, backend);
+      current = null; // the loaded backend may now take precedence
+    },
+    (e: unknown) => {
+      if (!settled()) return;
+      failed.add(name);
+      current = null;
+      console.warn(
+        `neurite: the '${name}' backend failed to load (${e instanceof Error ? e.message : String(e)}); using the next backend in line`,
+      );
+    },
+  );
+  loading.set(name, promise);
+  return null;
 }
 
-/** Makes `name` the backend new tensors are created on. */
+/**
+ * Makes `name` the backend new tensors are created on, instead of the default. Where that backend
+ * loads asynchronously (the `wasm` backend in a browser's main thread, see {@link ready}), the default
+ * candidates serve until it has loaded.
+ * @throws ValueError for an unregistered name; whatever the backend's factory throws.
+ */
 export function setBackend(name: string): void {
-  current = instantiate(name);
-  currentName = name;
+  const backend = load(name);
+  chosen = name;
+  current = backend;
 }
 
-/** The backend new tensors are created on (the TypeScript `cpu` backend by default). */
+/**
+ * The backend new tensors are created on: the one given to {@link setBackend}, else the default, the
+ * registered candidate of highest priority that loads (`wasm` where WebAssembly SIMD works, else the
+ * TypeScript `cpu` backend). The first call creates it, so importing the library stays cheap.
+ */
 export function getBackend(): Backend {
-  if (!current) current = instantiate(currentName);
-  return current;
+  if (current) return current;
+  for (const name of lineup()) {
+    let backend: Backend | null;
+    try {
+      backend = load(name);
+    } catch (e) {
+      if (name === chosen || !registry.has(name)) throw e;
+      failed.add(name);
+      console.warn(
+        `neurite: the '${name}' backend failed to load (${e instanceof Error ? e.message : String(e)}); using the next backend in line`,
+      );
+      continue;
+    }
+    if (backend) {
+      current = backend;
+      return backend;
+    }
+  }
+  throw new ValueError(
+    `getBackend: no backend could be loaded (registered: ${listBackends().join(', ') || 'none'})`,
+  );
+}
+
+/**
+ * Waits until the backends that load asynchronously have loaded (or failed to), then returns the
+ * backend new tensors go to. Only needed where WebAssembly must be compiled asynchronously, as in a
+ * browser's main thread: there, until the `wasm` backend has loaded, tensors are created on the `cpu`
+ * backend (which mixes freely with it). In Node everything loads on first use and this resolves at once.
+ * @example
+ * await ready(); // before the first tensor, in a browser page
+ */
+export async function ready(): Promise<Backend> {
+  getBackend();
+  while (loading.size > 0) {
+    await Promise.all(loading.values());
+    getBackend();
+  }
+  return getBackend();
 }

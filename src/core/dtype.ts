@@ -2,7 +2,7 @@
  * Data types, their typed-array storage and PyTorch-like type promotion.
  * @module
  */
-import { DTypeError } from './errors.js';
+import { DTypeError, formatBytes, OutOfMemoryError } from './errors.js';
 
 /** The element types a tensor can hold. `float32` is the default for floating data. */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
@@ -18,19 +18,35 @@ export const DTYPES: readonly DType[] = ['bool', 'int32', 'float32', 'float64'];
 
 const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
 
-/** Allocates a zero-filled typed array for `dtype`. */
+/** Bytes per element of each dtype's storage. */
+const ITEM_BYTES: Record<DType, number> = { bool: 1, int32: 4, float32: 4, float64: 8 };
+
+/**
+ * Allocates a zero-filled typed array for `dtype`.
+ * @throws OutOfMemoryError naming the dtype, the element count and the bytes when the engine cannot
+ * allocate it (instead of V8's bare "Array buffer allocation failed" or "Invalid typed array length").
+ */
 export function allocArray(dtype: DType, size: number): TypedArray {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(size);
-    case 'float64':
-      return new Float64Array(size);
-    case 'int32':
-      return new Int32Array(size);
-    case 'bool':
-      return new Uint8Array(size);
-    default:
-      throw new DTypeError(`unknown dtype ${JSON.stringify(dtype)} (expected ${DTYPES.join(', ')})`);
+  try {
+    switch (dtype) {
+      case 'float32':
+        return new Float32Array(size);
+      case 'float64':
+        return new Float64Array(size);
+      case 'int32':
+        return new Int32Array(size);
+      case 'bool':
+        return new Uint8Array(size);
+      default:
+        throw new DTypeError(`unknown dtype ${JSON.stringify(dtype)} (expected ${DTYPES.join(', ')})`);
+    }
+  } catch (e) {
+    if (!(e instanceof RangeError) || !(size >= 0)) throw e;
+    const bytes = size * ITEM_BYTES[dtype];
+    throw new OutOfMemoryError(
+      `cannot allocate a ${dtype} tensor of ${size} elements (${formatBytes(bytes)}): ${e.message}`,
+      bytes,
+    );
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The `wasm` backend: the CPU backend's storage and kernels, with float32 matrix products computed by a
- * WebAssembly SIMD SGEMM (assembly/gemm.ts). Select it with `setBackend('wasm')`; the default stays `cpu`.
+ * WebAssembly SIMD SGEMM (assembly/gemm.ts). It is the default backend wherever it loads (created on
+ * first use; `setBackend('cpu')` selects the TypeScript backend instead).
  *
  * This first version keeps tensor data in JS typed arrays (the storages are `CpuStorage`s owned by this
  * backend, so every CPU kernel and the optimizers' in-place fast paths work on them unchanged) and copies
@@ -12,11 +13,17 @@
  * on the first product that is large enough, or up front with `await initWasmThreads()`.
  *
  * Where WebAssembly or its 128-bit SIMD is missing, or the kernels cannot be instantiated, creating the
- * backend prints one warning and returns a CPU backend instead, so `setBackend('wasm')` never fails. Where
- * shared memory or worker threads are missing it runs single-threaded, silently.
+ * backend prints a one-line notice and returns a CPU backend instead, so neither the default nor
+ * `setBackend('wasm')` ever fails. Where the engine refuses to compile the kernels synchronously (a
+ * browser's main thread), the registry's factory ({@link loadWasmBackend}) compiles them asynchronously
+ * and the `cpu` backend serves until then (`await ready()` waits). Where shared memory or worker threads
+ * are missing it runs single-threaded, silently. A product whose operands do not fit in the linear
+ * memory (2 GiB at most, see MAX_MEMORY_BYTES) throws an OutOfMemoryError naming the op, the shapes
+ * and the bytes.
  * @module
  */
 import type { DType } from '../../core/dtype.js';
+import { OutOfMemoryError } from '../../core/errors.js';
 import { type Backend, getBackend, type Storage, type View, type Window2d } from '../backend.js';
 import { createCpuBackend } from '../cpu/index.js';
 import { CpuStorage } from '../cpu/storage.js';
@@ -28,17 +35,34 @@ import {
   wasmConvApplies,
 } from './conv.js';
 import { wasmUnsupportedReason } from './detect.js';
-import { WasmKernels } from './kernels.js';
+import { precompileKernels, WasmKernels } from './kernels.js';
 import { wasmMatmul } from './matmul.js';
 import { GemmPool, getNumThreads, setNumThreads, threadPoolUnsupportedReason } from './pool.js';
 
-export { wasmSimdSupported, wasmThreadsUnsupportedReason, wasmUnsupportedReason } from './detect.js';
+export {
+  enableWasmRelaxedSimd,
+  wasmRelaxedSimdSupported,
+  wasmSimdSupported,
+  wasmThreadsUnsupportedReason,
+  wasmUnsupportedReason,
+} from './detect.js';
 export { WasmKernels } from './kernels.js';
 export { wasmMatmul } from './matmul.js';
 export { GemmPool, getNumThreads, setNumThreads, threadPoolUnsupportedReason } from './pool.js';
 
 /** The thread pool of each wasm backend (created on first use; absent where threads are unavailable). */
 const poolOf = new WeakMap<Backend, () => GemmPool | null>();
+
+/** The kernels (and so the linear memory) of each wasm backend. */
+const kernelsOf = new WeakMap<Backend, WasmKernels>();
+
+/**
+ * Bytes of WebAssembly linear memory that a `wasm` backend holds now (it grows to the largest working
+ * set seen and never shrinks); 0 for any other backend.
+ */
+export function wasmMemoryBytes(backend: Backend = getBackend()): number {
+  return kernelsOf.get(backend)?.byteLength ?? 0;
+}
 
 /** The worker pool of a `wasm` backend (created if needed), or null when it runs single-threaded. */
 export function wasmThreadPool(backend: Backend = getBackend()): GemmPool | null {
@@ -94,16 +118,22 @@ function delegateTo(cpu: Backend, owner: () => Backend): Backend {
   return out as unknown as Backend;
 }
 
+/** Shapes for messages: `[2, 3]`. */
+function shapeText(v: View): string {
+  return `[${v.shape.join(', ')}]`;
+}
+
 /**
- * Runs a wasm kernel; null when the linear memory could not grow that far (a RangeError), so the caller
- * runs the TypeScript kernel instead, which needs no extra copy.
+ * Runs a wasm kernel of `op`. When its operands do not fit in the linear memory, rethrows the
+ * OutOfMemoryError of `WasmKernels.reserve` with the op and the operands (`what()`) in its message.
  */
-function orNull(run: () => Float32Array): Float32Array | null {
+function inWasm(op: string, what: () => string, run: () => Float32Array): Float32Array {
   try {
     return run();
   } catch (e) {
-    if (e instanceof RangeError) return null;
-    throw e;
+    if (!(e instanceof OutOfMemoryError)) throw e;
+    const message = e.message.replace(' of linear memory', ` of linear memory for ${what()}`);
+    throw new OutOfMemoryError(`${op}: ${message}`, e.requestedBytes);
   }
 }
 
@@ -111,25 +141,58 @@ function orNull(run: () => Float32Array): Float32Array | null {
 export interface WasmBackendOptions {
   /** Called with the one-line notice when the backend falls back to the CPU (default `console.warn`). */
   warn?: (message: string) => void;
+  /** The kernels to use (default: new ones; e.g. with a small `maxBytes`, for tests). */
+  kernels?: WasmKernels;
+}
+
+/** Text of an error for a notice. */
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The one-line notice, then a new CPU backend. */
+function fallBackToCpu(options: WasmBackendOptions, why: string): Backend {
+  const warn = options.warn ?? ((message: string) => console.warn(message));
+  warn(`neurite: ${why}; the 'wasm' backend falls back to the 'cpu' backend`);
+  return createCpuBackend();
 }
 
 /**
- * Creates the `wasm` backend, or, where WebAssembly SIMD is unavailable or the kernels fail to
- * instantiate, warns once and returns a new CPU backend (named `cpu`).
+ * The `wasm` backend as the registry creates it: {@link createWasmBackend}, except where the engine
+ * refuses to compile the kernels synchronously but can asynchronously (a browser's main thread): then a
+ * promise of the backend, compiled in the background, while the `cpu` backend serves (see `ready`).
  */
-export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
-  const warn = options.warn ?? ((message: string) => console.warn(message));
-  const fallBack = (why: string): Backend => {
-    warn(`neurite: ${why}; setBackend('wasm') falls back to the 'cpu' backend`);
-    return createCpuBackend();
-  };
-  const reason = wasmUnsupportedReason();
-  if (reason !== null) return fallBack(reason);
+export function loadWasmBackend(options: WasmBackendOptions = {}): Backend | Promise<Backend> {
+  if (options.kernels !== undefined || wasmUnsupportedReason() !== null) return createWasmBackend(options);
   let kernels: WasmKernels;
   try {
     kernels = new WasmKernels();
   } catch (e) {
-    return fallBack(`the WebAssembly kernels failed to load (${e instanceof Error ? e.message : String(e)})`);
+    if (typeof WebAssembly.compile !== 'function') return createWasmBackend(options);
+    return precompileKernels().then(
+      () => createWasmBackend(options),
+      (err: unknown) =>
+        fallBackToCpu(
+          options,
+          `the WebAssembly kernels failed to compile (${errorText(err)}; synchronously: ${errorText(e)})`,
+        ),
+    );
+  }
+  return createWasmBackend({ ...options, kernels });
+}
+
+/**
+ * Creates the `wasm` backend, or, where WebAssembly SIMD is unavailable or the kernels fail to
+ * instantiate, prints a one-line notice and returns a new CPU backend (named `cpu`).
+ */
+export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
+  const reason = wasmUnsupportedReason();
+  if (reason !== null) return fallBackToCpu(options, reason);
+  let kernels: WasmKernels;
+  try {
+    kernels = options.kernels ?? new WasmKernels();
+  } catch (e) {
+    return fallBackToCpu(options, `the WebAssembly kernels failed to load (${errorText(e)})`);
   }
   const cpu = createCpuBackend();
   let pool: GemmPool | null | undefined;
@@ -149,35 +212,48 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
     matmul(a: View, b: View, out: DType): Storage {
       if (out !== 'float32') return adopt(backend, cpu.matmul(a, b, out)) as Storage;
       const { pool, threads } = threading();
-      const data = orNull(() => wasmMatmul(kernels, a, b, pool, threads));
-      if (data === null) return adopt(backend, cpu.matmul(a, b, out)) as Storage;
+      const data = inWasm(
+        'matmul',
+        () => `float32 ${shapeText(a)} x ${shapeText(b)}`,
+        () => wasmMatmul(kernels, a, b, pool, threads),
+      );
       return new CpuStorage(backend, 'float32', data);
     },
     conv2d(x: View, weight: View, bias: View | null, w: Window2d, groups: number): Storage {
       if (!wasmConvApplies(groups, x, weight, bias)) {
         return adopt(backend, cpu.conv2d(x, weight, bias, w, groups)) as Storage;
       }
-      const data = orNull(() => wasmConv2d(kernels, threading(), x, weight, bias, w));
-      if (data === null) return adopt(backend, cpu.conv2d(x, weight, bias, w, groups)) as Storage;
+      const data = inWasm(
+        'conv2d',
+        () => `float32 input ${shapeText(x)}, weight ${shapeText(weight)}`,
+        () => wasmConv2d(kernels, threading(), x, weight, bias, w),
+      );
       return new CpuStorage(backend, 'float32', data);
     },
     conv2dBackwardInput(grad: View, weight: View, w: Window2d, groups: number): Storage {
       if (!wasmConvApplies(groups, grad, weight)) {
         return adopt(backend, cpu.conv2dBackwardInput(grad, weight, w, groups)) as Storage;
       }
-      const data = orNull(() => wasmConv2dBackwardInput(kernels, threading(), grad, weight, w));
-      if (data === null) return adopt(backend, cpu.conv2dBackwardInput(grad, weight, w, groups)) as Storage;
+      const data = inWasm(
+        'conv2d backward (input)',
+        () => `float32 grad ${shapeText(grad)}, weight ${shapeText(weight)}`,
+        () => wasmConv2dBackwardInput(kernels, threading(), grad, weight, w),
+      );
       return new CpuStorage(backend, 'float32', data);
     },
     conv2dBackwardWeight(grad: View, x: View, w: Window2d, groups: number): Storage {
       if (!wasmConvApplies(groups, grad, x)) {
         return adopt(backend, cpu.conv2dBackwardWeight(grad, x, w, groups)) as Storage;
       }
-      const data = orNull(() => wasmConv2dBackwardWeight(kernels, threading(), grad, x, w));
-      if (data === null) return adopt(backend, cpu.conv2dBackwardWeight(grad, x, w, groups)) as Storage;
+      const data = inWasm(
+        'conv2d backward (weight)',
+        () => `float32 grad ${shapeText(grad)}, input ${shapeText(x)}`,
+        () => wasmConv2dBackwardWeight(kernels, threading(), grad, x, w),
+      );
       return new CpuStorage(backend, 'float32', data);
     },
   };
   poolOf.set(backend, getPool);
+  kernelsOf.set(backend, kernels);
   return backend;
 }

@@ -48,7 +48,7 @@ const SPARSE_SLACK = 4096;
 
 /** Rounds a byte address up to a multiple of 16. */
 function align16(x: number): number {
-  return (x + 15) & ~15;
+  return Math.ceil(x / 16) * 16; // not `(x + 15) & ~15`: sizes past 2 GiB must not wrap around
 }
 
 /** The batch stride that the kernels use: 0 when there is one matrix or the batch is broadcast. */
