@@ -168,6 +168,27 @@ def jobs(s):
     }
 
 
+def openblas_thread_setter(libs):
+    """Sets OpenBLAS's thread count in every loaded BLAS library that has openblas_set_num_threads (Debian's
+    libblas.so.3 may be OpenBLAS itself beside libopenblasp), via ctypes; None when there is none."""
+    import ctypes
+    setters = []
+    for path in libs:
+        try:
+            fn = ctypes.CDLL(path).openblas_set_num_threads
+        except (OSError, AttributeError):
+            continue
+        fn.argtypes = [ctypes.c_int]
+        setters.append(fn)
+    if not setters:
+        return None
+
+    def set_threads(n):
+        for fn in setters:
+            fn(n)
+    return set_threads
+
+
 def main():
     argv = sys.argv[1:]
 
@@ -193,13 +214,22 @@ def main():
         "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", ""),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", ""),
     }
+    set_blas_threads = openblas_thread_setter(blas)
+    details["sgemm BLAS threads"] = str(threads if set_blas_threads else os.environ.get("OPENBLAS_NUM_THREADS", ""))
     emit(dict(kind="info", config=config, framework="pytorch", version=torch.__version__, details=details))
     p = PROTOCOLS[mode]
     sizes = SIZES["tiny" if mode == "tiny" else "full"]
     for wid, (work, build) in jobs(sizes).items():
         if only and not any(wid.startswith(o) for o in only):
             continue
+        # torch.mm runs inside OpenBLAS, so its best N-thread set-up is OpenBLAS on N threads (BENCHMARKS.md:
+        # 204-217 GFLOP/s on 2); the other workloads keep OpenBLAS on 1 thread beside torch's own pool.
+        gemm = wid.startswith("sgemm") and set_blas_threads is not None
+        if gemm:
+            set_blas_threads(threads)
         emit(row(config, wid, work, measure(build(), p), torch.get_num_threads()))
+        if gemm:
+            set_blas_threads(1)
 
 
 if __name__ == "__main__":
