@@ -66,9 +66,16 @@ export function reduceKernel(op: ReduceOp, x: View, dims: readonly number[]): Ty
   let inner = 1;
   const first = dims.length ? dims[0]! : 0;
   const last = dims.length ? dims[dims.length - 1]! : -1;
-  if (isPlainContiguous(x) && last - first + 1 === dims.length) {
+  const plain = isPlainContiguous(x);
+  if (plain && last - first + 1 === dims.length) {
     for (let i = last + 1; i < x.shape.length; i++) inner *= x.shape[i]!;
     data = src.subarray(x.offset, x.offset + numelOf(x.shape));
+  } else if (plain && op === 'sum' && isLeadingAndTrailing(x.shape.length, dims)) {
+    // [r1, k, r2] with r1 and r2 reduced, e.g. [N, C, H, W] -> [C] (a convolution's bias gradient).
+    let r1 = 1;
+    for (let d = 0; dims.includes(d); d++) r1 *= x.shape[d]!;
+    sumOuterInner(src.subarray(x.offset, x.offset + numelOf(x.shape)), r1, outN, r / r1, o);
+    return o;
   } else {
     data = contiguousData(moveToEnd(x, dims));
   }
@@ -78,15 +85,20 @@ export function reduceKernel(op: ReduceOp, x: View, dims: readonly number[]): Ty
   return o;
 }
 
+/** True when `dims` (sorted, distinct) are a non-empty leading run 0..p-1 plus a non-empty trailing run q..nd-1. */
+function isLeadingAndTrailing(nd: number, dims: readonly number[]): boolean {
+  if (dims[0] !== 0 || dims[dims.length - 1] !== nd - 1) return false;
+  let p = 0;
+  while (dims[p] === p) p++;
+  // dims[p..] must be the run ending at nd - 1, and something must be kept between the runs.
+  return p < dims.length && dims[p]! > p && dims[p]! + (dims.length - p) === nd;
+}
+
 /** Reduces `outer` contiguous runs of length r. */
 function reduceRows(op: ReduceOp, data: TypedArray, r: number, outer: number, o: TypedArray): void {
   switch (op) {
     case 'sum':
-      for (let a = 0, p = 0; a < outer; a++) {
-        let s = 0;
-        for (const end = p + r; p < end; p++) s += data[p]!;
-        o[a] = s;
-      }
+      sumOuterInner(data, 1, outer, r, o);
       return;
     case 'prod':
       for (let a = 0, p = 0; a < outer; a++) {
@@ -122,6 +134,70 @@ function reduceRows(op: ReduceOp, data: TypedArray, r: number, outer: number, o:
   }
 }
 
+/**
+ * Sums the middle axis of [outer, r, inner] with inner > 1. Each output adds its r values in order
+ * into a float64 accumulator (as the copy-to-rows path would); four rows go per pass over the
+ * accumulators, `((acc + x0) + x1) + ...` keeping that order.
+ */
+function sumStrided(data: TypedArray, r: number, outer: number, inner: number, o: TypedArray): void {
+  const acc = new Float64Array(inner);
+  for (let a = 0; a < outer; a++) {
+    acc.fill(0);
+    const base = a * r * inner;
+    let i = 0;
+    for (; i + 4 <= r; i += 4) {
+      const p = base + i * inner;
+      for (let c = 0; c < inner; c++) {
+        const q = p + c;
+        acc[c] = acc[c]! + data[q]! + data[q + inner]! + data[q + 2 * inner]! + data[q + 3 * inner]!;
+      }
+    }
+    for (; i < r; i++) {
+      const p = base + i * inner;
+      for (let c = 0; c < inner; c++) acc[c]! += data[p + c]!;
+    }
+    const ob = a * inner;
+    for (let c = 0; c < inner; c++) o[ob + c] = acc[c]!;
+  }
+}
+
+/**
+ * Sums contiguous [r1, k, r2] data over its first and last axes into o[k] (r1 = 1: k rows of r2),
+ * adding each output's values in memory order (as the copy-to-rows path would) in a float64
+ * accumulator. Four outputs are summed side by side so that their additions overlap.
+ */
+function sumOuterInner(data: TypedArray, r1: number, k: number, r2: number, o: TypedArray): void {
+  const acc = new Float64Array(k);
+  for (let i = 0; i < r1; i++) {
+    const base = i * k * r2;
+    let c = 0;
+    for (; c + 4 <= k; c += 4) {
+      const p = base + c * r2;
+      let s0 = acc[c]!;
+      let s1 = acc[c + 1]!;
+      let s2 = acc[c + 2]!;
+      let s3 = acc[c + 3]!;
+      for (let j = 0; j < r2; j++) {
+        s0 += data[p + j]!;
+        s1 += data[p + r2 + j]!;
+        s2 += data[p + 2 * r2 + j]!;
+        s3 += data[p + 3 * r2 + j]!;
+      }
+      acc[c] = s0;
+      acc[c + 1] = s1;
+      acc[c + 2] = s2;
+      acc[c + 3] = s3;
+    }
+    for (; c < k; c++) {
+      const p = base + c * r2;
+      let s = acc[c]!;
+      for (let j = 0; j < r2; j++) s += data[p + j]!;
+      acc[c] = s;
+    }
+  }
+  for (let c = 0; c < k; c++) o[c] = acc[c]!;
+}
+
 /** Reduces the middle axis of [outer, r, inner] with inner > 1, walking memory in order. */
 function reduceStrided(
   op: ReduceOp,
@@ -132,15 +208,15 @@ function reduceStrided(
   o: TypedArray,
 ): void {
   const acc = new Float64Array(inner);
-  if (op === 'sum' || op === 'prod') {
-    const isSum = op === 'sum';
+  if (op === 'sum') {
+    sumStrided(data, r, outer, inner, o);
+    return;
+  }
+  if (op === 'prod') {
     for (let a = 0; a < outer; a++) {
-      acc.fill(isSum ? 0 : 1);
+      acc.fill(1);
       let p = a * r * inner;
-      for (let i = 0; i < r; i++) {
-        if (isSum) for (let c = 0; c < inner; c++, p++) acc[c]! += data[p]!;
-        else for (let c = 0; c < inner; c++, p++) acc[c]! *= data[p]!;
-      }
+      for (let i = 0; i < r; i++) for (let c = 0; c < inner; c++, p++) acc[c]! *= data[p]!;
       const ob = a * inner;
       for (let c = 0; c < inner; c++) o[ob + c] = acc[c]!;
     }
