@@ -19,11 +19,13 @@
  * - `--tiny`: tiny shapes and one short repeat, to test the plumbing (test/bench).
  * @module
  */
+
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { glibcVersion, MALLOC_ENV } from '../src/cli/allocator.js';
 import { type BenchArgs, parseArgs, parseLines, passOn, protocolFor, WORKLOADS } from './protocol.js';
 import {
   CONFIGS,
@@ -71,7 +73,9 @@ function commandOf(c: ConfigSpec, args: BenchArgs): { cmd: string; argv: string[
     return { cmd: PYTHON, argv, env };
   }
   const script = c.framework === 'neurite' ? 'neurite.ts' : 'tfjs.ts';
-  return { cmd: TSX, argv: [join(here, script), '--config', c.name, ...common], env: process.env };
+  // Both JS frameworks run with the glibc malloc settings the neurite CLI uses (src/cli/allocator.ts).
+  const env = glibcVersion() === null ? process.env : { ...MALLOC_ENV, ...process.env };
+  return { cmd: TSX, argv: [join(here, script), '--config', c.name, ...common], env };
 }
 
 /** Runs one configuration's process to completion and collects its JSON lines. */
@@ -162,7 +166,18 @@ function notesOf(results: readonly ConfigResult[], torchWhy: string | null): str
   }
   if (results.some((c) => c.spec.framework === 'pytorch') && torchWhy === null) {
     notes.push(
-      'PyTorch N threads: torch.set_num_threads(N) with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=N (BENCHMARKS.md: two thread pools on two cores fight each other). torch.mm runs in OpenBLAS, so in this set-up its 2-thread sgemm stays near the 1-thread figure; with OPENBLAS_NUM_THREADS=2 it reaches about 190-217 GFLOP/s (BENCHMARKS.md: 204-217).',
+      'PyTorch N threads: torch.set_num_threads(N) with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=N (BENCHMARKS.md: two thread pools on two cores fight each other), except the sgemm rows, which run with OpenBLAS itself on N threads (set through openblas_set_num_threads; torch.mm runs inside OpenBLAS).',
+    );
+  }
+  if (glibcVersion() !== null) {
+    notes.push(
+      `Neurite and TF.js processes run with the glibc malloc settings of the neurite CLI (${Object.entries(
+        MALLOC_ENV,
+      )
+        .map(([k, v]) => `${k}=${v}`)
+        .join(
+          ' ',
+        )}, src/cli/allocator.ts): fresh multi-MB typed arrays otherwise page-fault on first touch, which costs milliseconds per array on this VM.`,
     );
   }
   for (const name of ['neurite-wasm-1', 'neurite-wasm-2']) {

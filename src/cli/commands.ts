@@ -28,6 +28,7 @@ import type { CallbackLike } from '../train/callbacks.js';
 import { fit } from '../train/fit.js';
 import { confusionMatrix, formatConfusionMatrix } from '../train/metrics.js';
 import type { OutputStream } from '../train/progress.js';
+import { describeAllocator } from './allocator.js';
 import { CliError, firstLine, loadModel, saveModel } from './model-file.js';
 import { DEFAULT_LR, type OptimizerName } from './options.js';
 import { readDigitPng } from './png.js';
@@ -203,6 +204,7 @@ export function describeBackend(): string {
 export function printInfo(io: CliIo): void {
   io.stdout.write(`Backend: ${describeBackend()}\n`);
   io.stdout.write(`Runtime: Node ${process.version}\n`);
+  io.stdout.write(`Allocator: ${describeAllocator()}\n`);
 }
 
 /** `neurite train mnist`: trains the default CNN, evaluates it, saves model, config and checkpoints. */

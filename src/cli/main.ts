@@ -4,7 +4,9 @@
  * `neurite` bin of the built package). See `cli.ts` for the commands.
  * @module
  */
-// First: turns on relaxed SIMD before the library (and its wasm kernels) loads.
+// First: on glibc, re-runs the command with malloc settings that keep freed tensor memory for reuse.
+import './malloc-respawn.js';
+// Then: turns on relaxed SIMD before the library (and its wasm kernels) loads.
 import './wasm-flags.js';
 import '../node/index.js';
 import { runCli } from './cli.js';
