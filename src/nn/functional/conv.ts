@@ -142,7 +142,7 @@ function convCore(
       let gw: Tensor | null = null;
       let gb: Tensor | null = null;
       // Reducing the adjacent spatial dims first avoids a strided copy of the whole gradient.
-      if (bias && needs[2]) gb = g.sum([2, 3]).sum(0);
+      if (bias && needs[2]) gb = g.sum([0, 2, 3]);
       if (!isGradEnabled()) {
         // Plain backward (no graph of the backward pass): fused kernels.
         if (needs[0]) gx = fromStorage(backend.conv2dBackwardInput(g, w, win, groups), x.shape);
