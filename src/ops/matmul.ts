@@ -2,8 +2,10 @@
  * Matrix products with PyTorch's rules: vector/matrix/batched with broadcast batch dims.
  * @module
  */
-import { promoteTypes } from '../core/dtype.js';
-import { ShapeError } from '../core/errors.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
+import type { View } from '../backends/backend.js';
+import { allocArray, type FloatArray, promoteTypes } from '../core/dtype.js';
+import { DTypeError, ShapeError } from '../core/errors.js';
 import { broadcastShapes, fmt } from '../core/shape.js';
 import { Tensor } from '../core/tensor.js';
 import { fromStorage, record, requireFloat, sumToShape } from './util.js';
@@ -75,6 +77,115 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
     );
   }
   return matmul(a, b);
+}
+
+/** A 2-d view `t` ([rows, cols] with strides rs, cs) as the 3-d single-batch view the kernels take. */
+function as3d(t: View, rows: number, cols: number, rs: number, cs: number): View {
+  return { storage: t.storage, shape: [1, rows, cols], strides: [0, rs, cs], offset: t.offset };
+}
+
+/** The elements of `t` as a row-major array and the index of its first element (live when contiguous). */
+function rowMajor(t: Tensor): [FloatArray, number] {
+  const b = t.storage.backend;
+  if (t.isContiguous()) return [b.read(t.storage) as FloatArray, t.offset];
+  return [b.read(b.copy(t, t.dtype)) as FloatArray, 0];
+}
+
+/** Adds `bias` (length n) to every row of the fresh row-major [m, n] product `out` (in place). */
+function addRowBias(out: FloatArray, m: number, n: number, bias: Tensor): void {
+  const [ba, bo] = rowMajor(bias);
+  const end = m * n;
+  // Column by column with the bias entry in a register: measured ~20% faster than row by row in V8.
+  for (let j = 0; j < n; j++) {
+    const bj = ba[bo + j]!;
+    for (let i = j; i < end; i += n) out[i] = out[i]! + bj;
+  }
+}
+
+/** Sums the rows of `g` [m, n] into a fresh tensor [n] of g's dtype and backend (in double precision). */
+function rowSum(g: Tensor, m: number, n: number): Tensor {
+  const [ga, go] = rowMajor(g);
+  const out = allocArray(g.dtype, n) as FloatArray;
+  const end = go + m * n;
+  // Column by column into a scalar accumulator: about 2x faster in V8 than accumulating into an array.
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let i = go + j; i < end; i += n) s += ga[i]!;
+    out[j] = s;
+  }
+  return fromStorage(g.storage.backend.fromArray(out), [n]);
+}
+
+/**
+ * The affine map `x @ weight^T + bias` of a 2-d input as one op (PyTorch's addmm with a transposed
+ * weight): x [m, k], weight [n, k], bias [n] or null, all of one floating dtype; returns [m, n].
+ * The product is computed by the backend's matmul straight from the weight's transposed strides and
+ * the bias added to it in place, so the forward pass records one graph node. Backward computes
+ * `grad @ weight`, `grad^T @ x` (already in the weight's [n, k] layout, no transposed copy) and the
+ * row sum of `grad` for the bias; when the backward pass is itself recorded (createGraph) the same
+ * formulas are written with differentiable ops, so higher-order gradients work.
+ */
+export function addmmT(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  const op = 'addmmT';
+  requireFloat(op, x);
+  requireFloat(op, weight);
+  if (x.ndim !== 2 || weight.ndim !== 2 || x.shape[1] !== weight.shape[1]) {
+    throw new ShapeError(
+      `${op}: expected x [m, k] and weight [n, k], got shapes ${fmt(x.shape)} and ${fmt(weight.shape)}`,
+    );
+  }
+  const m = x.shape[0]!;
+  const k = x.shape[1]!;
+  const n = weight.shape[0]!;
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== n)) {
+    throw new ShapeError(`${op}: bias must have shape [${n}], got ${fmt(bias.shape)}`);
+  }
+  if (weight.dtype !== x.dtype || (bias && bias.dtype !== x.dtype)) {
+    throw new DTypeError(
+      `${op}: x, weight and bias must have one dtype, got ${x.dtype}, ${weight.dtype}` +
+        (bias ? ` and ${bias.dtype}` : ''),
+    );
+  }
+  const be = x.storage.backend;
+  const dt = x.dtype;
+  const [ws0, ws1] = weight.strides as [number, number];
+  let st = be.matmul(as3d(x, m, k, x.strides[0]!, x.strides[1]!), as3d(weight, k, n, ws1, ws0), dt);
+  if (bias && m * n > 0) {
+    const data = be.read(st) as FloatArray;
+    addRowBias(data, m, n, bias);
+    st = be.fromArray(data); // the same array on CPU-memory backends; a copy written back otherwise
+  }
+  const out = fromStorage(st, [m, n]);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(
+    out,
+    'AddmmT',
+    inputs,
+    (g, needs) => {
+      if (isGradEnabled()) {
+        return [
+          needs[0] ? g.matmul(weight) : null,
+          needs[1] ? g.t().matmul(x) : null,
+          needs[2] ? g.sum(0) : null,
+        ];
+      }
+      const gb = g.storage.backend;
+      const [gs0, gs1] = g.strides as [number, number];
+      return [
+        needs[0]
+          ? fromStorage(gb.matmul(as3d(g, m, n, gs0, gs1), as3d(weight, n, k, ws0, ws1), dt), [m, k])
+          : null,
+        needs[1]
+          ? fromStorage(gb.matmul(as3d(g, n, m, gs1, gs0), as3d(x, m, k, x.strides[0]!, x.strides[1]!), dt), [
+              n,
+              k,
+            ])
+          : null,
+        needs[2] ? rowSum(g, m, n) : null,
+      ];
+    },
+    [x, weight],
+  );
 }
 
 declare module '../core/tensor.js' {

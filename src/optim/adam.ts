@@ -113,6 +113,38 @@ function adamL2Kernel(pa: FloatArray, g: TypedArray, m: FloatArray, v: FloatArra
   }
 }
 
+/**
+ * `adamKernel` for float32 arrays (the common case): monomorphic element accesses, and the new moments
+ * rounded with Math.fround instead of being read back from the arrays (the same values).
+ */
+function adamF32(pa: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, k: AdamCoeffs): void {
+  const { sign, decay, beta1, beta2, c1, c2, bc2sqrt, eps, stepSize } = k;
+  const n = pa.length;
+  for (let i = 0; i < n; i++) {
+    const gi = sign * g[i]!;
+    const mi = Math.fround(m[i]! * beta1 + c1 * gi);
+    const vi = Math.fround(v[i]! * beta2 + c2 * gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    pa[i] = pa[i]! * decay - stepSize * (mi / (Math.sqrt(vi) / bc2sqrt + eps));
+  }
+}
+
+/** `adamL2Kernel` for float32 arrays (see `adamF32`). */
+function adamL2F32(pa: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, k: AdamCoeffs): void {
+  const { sign, wd, beta1, beta2, c1, c2, bc2sqrt, eps, stepSize } = k;
+  const n = pa.length;
+  for (let i = 0; i < n; i++) {
+    const p = pa[i]!;
+    const gi = sign * g[i]! + wd * p;
+    const mi = Math.fround(m[i]! * beta1 + c1 * gi);
+    const vi = Math.fround(v[i]! * beta2 + c2 * gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    pa[i] = p - stepSize * (mi / (Math.sqrt(vi) / bc2sqrt + eps));
+  }
+}
+
 /** AMSGrad variant (any weight decay): normalises by the running maximum x of v. */
 function adamAmsgradKernel(
   pa: FloatArray,
@@ -179,6 +211,14 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
         const x = openFloat(xt);
         adamAmsgradKernel(pa, g, m, v, x, k);
         commit(xt, x);
+      } else if (
+        pa instanceof Float32Array &&
+        g instanceof Float32Array &&
+        m instanceof Float32Array &&
+        v instanceof Float32Array
+      ) {
+        if (k.wd === 0) adamF32(pa, g, m, v, k);
+        else adamL2F32(pa, g, m, v, k);
       } else if (k.wd === 0) {
         adamKernel(pa, g, m, v, k);
       } else {

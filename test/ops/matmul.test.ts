@@ -13,6 +13,7 @@ import {
   tensor,
   zeros,
 } from '../../src/index.js';
+import { addmmT } from '../../src/ops/matmul.js';
 import { checkReference, type RefImpl } from '../helpers/reference.js';
 import { stridedLast } from '../helpers/views.js';
 
@@ -101,5 +102,82 @@ describe('matmul', () => {
     expect(() => bmm(zeros([2, 3, 4]), zeros([3, 4, 2]))).toThrow(
       /bmm: expects 3-d tensors with equal batch size/,
     );
+  });
+});
+
+describe('addmmT (fused x @ weight^T + bias)', () => {
+  /** The composite formula it replaces, as the reference. */
+  const composite = (x: Tensor, w: Tensor, b: Tensor | null): Tensor => {
+    const y = x.matmul(w.t());
+    return b ? y.add(b) : y;
+  };
+
+  it('matches matmul + add in value and gradients (float32/float64, strided operands, no bias)', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const tol = dtype === 'float32' ? 1e-5 : 1e-12;
+      const cases: [number[], number[], boolean, boolean][] = [
+        [[5, 7], [3, 7], false, false],
+        [[7, 5], [3, 7], true, false], // x given transposed
+        [[5, 7], [7, 3], false, true], // weight given transposed
+        [[9, 4], [9, 6], true, true],
+      ];
+      for (const [xs, ws, tx, tw] of cases) {
+        for (const withBias of [true, false]) {
+          const x0 = randn(xs, { dtype });
+          const w0 = randn(ws, { dtype });
+          const n = tw ? ws[1]! : ws[0]!;
+          const b0 = randn([n], { dtype });
+          const leaves = (): [Tensor, Tensor, Tensor] => [
+            x0.clone().requiresGrad_(),
+            w0.clone().requiresGrad_(),
+            b0.clone().requiresGrad_(),
+          ];
+          const [xa, wa, ba] = leaves();
+          const [xb, wb, bb] = leaves();
+          const view = (x: Tensor, t: boolean): Tensor => (t ? x.t() : x);
+          const ya = addmmT(view(xa, tx), view(wa, tw), withBias ? ba : null);
+          const yb = composite(view(xb, tx), view(wb, tw), withBias ? bb : null);
+          expect(ya.shape).toEqual(yb.shape);
+          const g = randn(ya.shape, { dtype });
+          ya.backward(g);
+          yb.backward(g);
+          const close = (a: Tensor | null, b: Tensor | null): void => {
+            const da = a!.dataSync();
+            const db = b!.dataSync();
+            expect(da.length).toBe(db.length);
+            for (let i = 0; i < da.length; i++) expect(Math.abs(da[i]! - db[i]!)).toBeLessThan(tol * 10);
+          };
+          close(ya, yb);
+          close(xa.grad, xb.grad);
+          close(wa.grad, wb.grad);
+          if (withBias) close(ba.grad, bb.grad);
+          else expect(ba.grad).toBeNull();
+        }
+      }
+    }
+  });
+
+  it('gradcheck and gradgradcheck in float64', () => {
+    expect(gradcheck((x, w, b) => addmmT(x!, w!, b!), [f64([3, 4]), f64([5, 4]), f64([5])])).toBe(true);
+    expect(gradcheck((x, w) => addmmT(x!.t(), w!), [f64([4, 3]), f64([2, 4])])).toBe(true);
+    expect(gradcheck((x, w, b) => addmmT(x!, w!, b!), [f64([0, 4]), f64([2, 4]), f64([2])])).toBe(true);
+    expect(gradgradcheck((x, w, b) => addmmT(x!, w!, b!), [f64([3, 4]), f64([2, 4]), f64([2])])).toBe(true);
+  });
+
+  it('empty inner dimension gives the bias; empty batch gives [0, n]', () => {
+    const b = tensor([1, 2, 3], { dtype: 'float32' });
+    expect(Array.from(addmmT(zeros([2, 0]), zeros([3, 0]), b).dataSync())).toEqual([1, 2, 3, 1, 2, 3]);
+    expect(addmmT(zeros([0, 4]), zeros([3, 4]), b).shape).toEqual([0, 3]);
+  });
+
+  it('errors name the op, the shapes and the dtypes', () => {
+    expect(() => addmmT(zeros([2, 3]), zeros([4, 5]))).toThrow(
+      'addmmT: expected x [m, k] and weight [n, k], got shapes [2,3] and [4,5]',
+    );
+    expect(() => addmmT(zeros([2, 3]), zeros([4, 3]), zeros([3]))).toThrow(
+      'addmmT: bias must have shape [4], got [3]',
+    );
+    expect(() => addmmT(zeros([2, 3]), zeros([4, 3], { dtype: 'float64' }))).toThrow(DTypeError);
+    expect(() => addmmT(tensor([[1, 2]]), zeros([4, 2]))).toThrow(DTypeError);
   });
 });

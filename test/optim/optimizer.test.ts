@@ -122,6 +122,95 @@ describe('Optimizer: step mechanics', () => {
     expect(Array.from(w.dataSync())).toEqual([0.5 - 0.5, -0.2 + 0.2, 0.1 - 0.1, 0.3 - 0.3]);
   });
 
+  it('SGD without momentum matches a plain loop (float32/float64, odd lengths, maximize, weight decay)', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const round = dtype === 'float32' ? Math.fround : (v: number) => v;
+      for (const n of [1, 7, 8, 13, 37]) {
+        for (const [maximize, weightDecay] of [
+          [false, 0],
+          [true, 0],
+          [false, 0.1],
+          [true, 0.3],
+        ] as const) {
+          const p = randn([n], { dtype }).requiresGrad_();
+          const g = randn([n], { dtype });
+          const p0 = Array.from(p.dataSync());
+          const gd = Array.from(g.dataSync());
+          p.grad = g;
+          new optim.SGD([p], { lr: 0.37, maximize, weightDecay }).step();
+          const sign = maximize ? -1 : 1;
+          const want = p0.map((v, i) =>
+            round(v - 0.37 * (sign * gd[i]! + (weightDecay ? weightDecay * v : 0))),
+          );
+          expect(Array.from(p.dataSync())).toEqual(want);
+        }
+      }
+    }
+  });
+
+  it('SGD with momentum (float32) matches a plain loop with float32 rounding of the buffer', () => {
+    const f = Math.fround;
+    for (const [momentum, dampening, nesterov, weightDecay, maximize] of [
+      [0.9, 0, false, 0, false],
+      [0.9, 0, true, 0.1, false],
+      [0.5, 0.3, false, 0.2, true],
+    ] as const) {
+      const n = 9;
+      const lr = 0.05;
+      const p = randn([n]).requiresGrad_();
+      const opt = new optim.SGD([p], { lr, momentum, dampening, nesterov, weightDecay, maximize });
+      const pw = Array.from(p.dataSync());
+      const buf = new Array<number>(n).fill(0);
+      for (let step = 1; step <= 3; step++) {
+        const g = randn([n]);
+        const gd = Array.from(g.dataSync());
+        p.grad = g;
+        opt.step();
+        for (let i = 0; i < n; i++) {
+          const d = (maximize ? -gd[i]! : gd[i]!) + weightDecay * pw[i]!;
+          buf[i] = f(step === 1 ? d : buf[i]! * momentum + (1 - dampening) * d);
+          pw[i] = f(pw[i]! - lr * (nesterov ? d + momentum * buf[i]! : buf[i]!));
+        }
+        expect(Array.from(p.dataSync())).toEqual(pw);
+      }
+    }
+  });
+
+  it('Adam/AdamW float32 steps match a plain loop with float32 rounding of the stored values', () => {
+    const f = Math.fround;
+    for (const [decoupled, weightDecay, maximize] of [
+      [false, 0, false],
+      [false, 0.1, true],
+      [true, 0.05, false],
+    ] as const) {
+      const n = 11;
+      const p = randn([n]).requiresGrad_();
+      const opt = decoupled
+        ? new optim.AdamW([p], { lr: 0.01, weightDecay, maximize })
+        : new optim.Adam([p], { lr: 0.01, weightDecay, maximize });
+      const pw = Array.from(p.dataSync());
+      const m = new Array<number>(n).fill(0);
+      const v = new Array<number>(n).fill(0);
+      const [b1, b2, eps, lr] = [0.9, 0.999, 1e-8, 0.01];
+      for (let step = 1; step <= 3; step++) {
+        const g = randn([n]);
+        const gd = Array.from(g.dataSync());
+        p.grad = g;
+        opt.step();
+        const bc2sqrt = Math.sqrt(1 - b2 ** step);
+        const stepSize = lr / (1 - b1 ** step);
+        for (let i = 0; i < n; i++) {
+          const p0 = decoupled ? pw[i]! * (1 - lr * weightDecay) : pw[i]!;
+          const gi = (maximize ? -gd[i]! : gd[i]!) + (decoupled ? 0 : weightDecay * pw[i]!);
+          m[i] = f(m[i]! * b1 + (1 - b1) * gi);
+          v[i] = f(v[i]! * b2 + (1 - b2) * gi * gi);
+          pw[i] = f(p0 - stepSize * (m[i]! / (Math.sqrt(v[i]!) / bc2sqrt + eps)));
+        }
+        expect(Array.from(p.dataSync())).toEqual(pw);
+      }
+    }
+  });
+
   it('skips parameters whose grad is null and creates no state for them', () => {
     const { w, b } = setup();
     const opt = new optim.SGD([w, b], { lr: 0.1, momentum: 0.9 });

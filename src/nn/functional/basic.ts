@@ -8,6 +8,7 @@ import { DTypeError, IndexError, ShapeError, ValueError } from '../../core/error
 import { defaultGenerator, type Generator } from '../../core/random.js';
 import { contiguousStrides, fmt } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
+import { addmmT } from '../../ops/matmul.js';
 import { fromStorage, record, requireFloat } from '../../ops/util.js';
 
 /**
@@ -34,8 +35,14 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
     throw new ShapeError(`linear: bias must have shape [${weight.shape[0]}], got ${fmt(bias.shape)}`);
   }
-  const y = input.matmul(weight.t());
-  return bias ? y.add(bias) : y;
+  if (input.dtype !== weight.dtype || (bias && bias.dtype !== input.dtype)) {
+    const y = input.matmul(weight.t());
+    return bias ? y.add(bias) : y;
+  }
+  // One fused op (product and bias, one graph node) on a 2-d view of the input.
+  if (input.ndim === 2) return addmmT(input, weight, bias ?? null);
+  const outShape = [...input.shape.slice(0, -1), weight.shape[0]!];
+  return addmmT(input.reshape([-1, inF]), weight, bias ?? null).reshape(outShape);
 }
 
 /** Options of `embedding`. */

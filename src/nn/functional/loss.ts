@@ -7,14 +7,14 @@
  * Class-index targets are picked with a one-hot mask (`target == arange(C)`) rather than gather.
  * @module
  */
-import { noGrad } from '../../autograd/grad-mode.js';
+import { isGradEnabled, noGrad } from '../../autograd/grad-mode.js';
 import { arange } from '../../core/creation.js';
-import { isFloating } from '../../core/dtype.js';
+import { allocArray, type FloatArray, isFloating, type TypedArray } from '../../core/dtype.js';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../../core/errors.js';
 import { broadcastShapes, fmt, normDim, sameShape } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { logSigmoid, logSoftmax } from '../../ops/activation.js';
-import { record, requireFloat } from '../../ops/util.js';
+import { fromStorage, record, requireFloat } from '../../ops/util.js';
 
 /** How per-element losses are combined: averaged (default), summed, or returned as they are. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -194,18 +194,17 @@ interface Picked {
 }
 
 /**
- * Validates input [N, C, d...] (already batched) against class-index target [N, d...] and picks
- * input[n, target[n, ...], ...] with a one-hot mask.
+ * Checks class-index target [N, d...] against input [N, C, d...] (already batched): its shape, and
+ * every index in 0..C-1 or equal to ignoreIndex. Returns the indices as a flat array.
  */
-function pickClasses(
+function checkTargets(
   op: string,
   input: Tensor,
   target: Tensor,
-  weight: Tensor | undefined,
   ignoreIndex: number,
   shownInput: readonly number[],
   shownTarget: readonly number[],
-): Picked {
+): TypedArray {
   const C = input.shape[1]!;
   const want = [input.shape[0]!, ...input.shape.slice(2)];
   if (!sameShape(target.shape, want)) {
@@ -223,6 +222,111 @@ function pickClasses(
       );
     }
   }
+  return data;
+}
+
+/**
+ * Cross entropy of logits x [N, C] against class indices as one op (no label smoothing): each row's
+ * log-sum-exp and picked logit in one loop, the reduction in double precision, and one graph node
+ * whose backward is `(softmax(x) - onehot(t)) * w[t] * scale` in one loop, scale being the output
+ * gradient (divided by the summed weights for 'mean'). Rows whose target is `ignoreIndex` count
+ * nothing. When the backward pass is recorded (createGraph) the same formula is built from
+ * differentiable ops, so higher-order gradients work.
+ */
+function fusedCrossEntropy(
+  x: Tensor,
+  t: TypedArray,
+  weight: Tensor | undefined,
+  ignoreIndex: number,
+  reduction: Reduction,
+): Tensor {
+  const N = x.shape[0]!;
+  const C = x.shape[1]!;
+  const dt = x.dtype;
+  const be = x.storage.backend;
+  const xc = x.isContiguous() ? x : x.detach().contiguous();
+  const xa = be.read(xc.storage) as FloatArray;
+  const xo = xc.offset;
+  const wa = weight ? weight.to(dt).dataSync() : null;
+  const lse = new Float64Array(N);
+  const rowW = new Float64Array(N);
+  const per = reduction === 'none' ? (allocArray(dt, N) as FloatArray) : null;
+  let total = 0;
+  let denom = 0;
+  for (let i = 0; i < N; i++) {
+    const ti = t[i]!;
+    if (ti === ignoreIndex) continue;
+    const r = xo + i * C;
+    let mx = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < C; j++) if (xa[r + j]! > mx) mx = xa[r + j]!;
+    let se = 0;
+    for (let j = 0; j < C; j++) se += Math.exp(xa[r + j]! - mx);
+    const l = mx + Math.log(se);
+    const w = wa ? wa[ti]! : 1;
+    lse[i] = l;
+    rowW[i] = w;
+    const li = w * (l - xa[r + ti]!);
+    total += li;
+    denom += w;
+    if (per) per[i] = li;
+  }
+  let out: Tensor;
+  if (per) {
+    out = fromStorage(be.fromArray(per), [N]);
+  } else {
+    const v = allocArray(dt, 1);
+    v[0] = reduction === 'sum' ? total : total / denom;
+    out = fromStorage(be.fromArray(v), []);
+  }
+  return record(
+    out,
+    'CrossEntropy',
+    [x],
+    (g) => {
+      if (isGradEnabled()) {
+        const oh = allocArray(dt, N * C);
+        for (let i = 0; i < N; i++) if (rowW[i] !== 0) oh[i * C + t[i]!] = 1;
+        const rw = allocArray(dt, N);
+        rw.set(rowW);
+        const onehot = fromStorage(be.fromArray(oh), [N, C]);
+        const rowScale = fromStorage(be.fromArray(rw), [N, 1]);
+        const gf = reduction === 'none' ? g.unsqueeze(1) : reduction === 'mean' ? g.div(denom) : g;
+        return [x.softmax(1).sub(onehot).mul(rowScale).mul(gf)];
+      }
+      const gd = g.dataSync();
+      const scale = reduction === 'mean' ? gd[0]! / denom : gd[0]!;
+      const gx = allocArray(dt, N * C) as FloatArray;
+      for (let i = 0; i < N; i++) {
+        const w = rowW[i]!;
+        if (w === 0) continue;
+        const f = w * (per ? gd[i]! : scale);
+        const r = xo + i * C;
+        const o = i * C;
+        const l = lse[i]!;
+        for (let j = 0; j < C; j++) gx[o + j] = f * Math.exp(xa[r + j]! - l);
+        gx[o + t[i]!] = gx[o + t[i]!]! - f;
+      }
+      return [fromStorage(be.fromArray(gx), [N, C])];
+    },
+    [x],
+  );
+}
+
+/**
+ * Validates input [N, C, d...] (already batched) against class-index target [N, d...] and picks
+ * input[n, target[n, ...], ...] with a one-hot mask.
+ */
+function pickClasses(
+  op: string,
+  input: Tensor,
+  target: Tensor,
+  weight: Tensor | undefined,
+  ignoreIndex: number,
+  shownInput: readonly number[],
+  shownTarget: readonly number[],
+): Picked {
+  const C = input.shape[1]!;
+  checkTargets(op, input, target, ignoreIndex, shownInput, shownTarget);
   const bshape = input.shape.map((s, i) => (i === 1 ? s : 1));
   const valid = target.ne(ignoreIndex);
   const mask = target.unsqueeze(1).eq(arange(C).reshape(bshape)).logicalAnd(valid.unsqueeze(1));
@@ -339,6 +443,12 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   }
   requireIndexTarget(op, target, '');
   const [x, t] = batched(op, input, target);
+  if (eps === 0 && x.ndim === 2) {
+    const ignoreIndex = options.ignoreIndex ?? -100;
+    const td = checkTargets(op, x, t, ignoreIndex, input.shape, target.shape);
+    const l = fusedCrossEntropy(x, td, options.weight, ignoreIndex, reduction);
+    return input.ndim === 1 && reduction === 'none' ? l.reshape([]) : l;
+  }
   const logp = logSoftmax(x, 1);
   const p = pickClasses(op, logp, t, options.weight, options.ignoreIndex ?? -100, input.shape, target.shape);
   let nll: Tensor;

@@ -247,6 +247,85 @@ describe('losses: semantics', () => {
   });
 });
 
+describe('crossEntropy with class indices (fused op)', () => {
+  /** The composite formula: -w[t] * logSoftmax(x)[t], 0 for ignored rows, reduced like PyTorch. */
+  function reference(x: Tensor, t: number[], w: Tensor | undefined, ignore: number, reduction: Red): Tensor {
+    const logp = x.logSoftmax(1);
+    const C = x.shape[1]!;
+    const N = x.shape[0]!;
+    const oh = zeros([N, C], { dtype: x.dtype });
+    const od = oh.dataSync();
+    const rw = zeros([N], { dtype: x.dtype });
+    const rd = rw.dataSync();
+    const wd = w?.dataSync();
+    for (let i = 0; i < N; i++) {
+      if (t[i] === ignore) continue;
+      od[i * C + t[i]!] = 1;
+      rd[i] = wd ? wd[t[i]!]! : 1;
+    }
+    const per = logp.mul(oh).sum(1).mul(rw).neg();
+    if (reduction === 'none') return per;
+    return reduction === 'sum' ? per.sum() : per.sum().div(rw.sum());
+  }
+
+  it('matches the composite formula (weights, ignoreIndex, reductions, strided input, both dtypes)', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const tol = dtype === 'float32' ? 1e-5 : 1e-12;
+      const t = [2, 0, 4, 1, 4, 3];
+      const w = randn([5], { dtype }).abs().add(0.1);
+      for (const reduction of ['mean', 'sum', 'none'] as const) {
+        for (const [weight, ignore] of [
+          [undefined, -100],
+          [w, -100],
+          [w, 4],
+          [undefined, 0],
+        ] as const) {
+          for (const strided of [false, true]) {
+            const x0 = randn(strided ? [5, 6] : [6, 5], { dtype }).mul(3);
+            const xa = x0.clone().requiresGrad_();
+            const xb = x0.clone().requiresGrad_();
+            const va = strided ? xa.t() : xa;
+            const vb = strided ? xb.t() : xb;
+            const la = F.crossEntropy(va, tensor(t), { weight, ignoreIndex: ignore, reduction });
+            const lb = reference(vb, t, weight, ignore, reduction);
+            expect(la.shape).toEqual(lb.shape);
+            const g = randn(la.shape, { dtype });
+            la.backward(g);
+            lb.backward(g);
+            const pairs: [Tensor, Tensor][] = [
+              [la, lb],
+              [xa.grad!, xb.grad!],
+            ];
+            for (const [a, b] of pairs) {
+              const da = a.dataSync();
+              const db = b.dataSync();
+              for (let i = 0; i < da.length; i++) {
+                expect(Math.abs(da[i]! - db[i]!)).toBeLessThan(tol * (1 + Math.abs(db[i]!)));
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('second order through the fused op (gradgradcheck, float64)', () => {
+    const t = tensor([0, 3, -100, 1]);
+    const w = randn([4], { dtype: 'float64' }).abs().add(0.2);
+    for (const reduction of REDS) {
+      expect(gradgradcheck((x) => F.crossEntropy(x, t, { reduction }), [f64([4, 4])])).toBe(true);
+      expect(gradgradcheck((x) => F.crossEntropy(x, t, { reduction, weight: w }), [f64([4, 4])])).toBe(true);
+    }
+    expect(gradgradcheck((x) => F.crossEntropy(x, tensor(1)), [f64([3])])).toBe(true);
+  });
+
+  it('all targets ignored: mean is NaN like PyTorch, sum is 0', () => {
+    const x = randn([2, 3]);
+    expect(F.crossEntropy(x, tensor([-100, -100])).item()).toBeNaN();
+    expect(F.crossEntropy(x, tensor([-100, -100]), { reduction: 'sum' }).item()).toBe(0);
+  });
+});
+
 describe('losses: errors', () => {
   it('target class out of range names the value and the number of classes', () => {
     expect(() => F.crossEntropy(zeros([2, 3]), tensor([0, 3]))).toThrow(IndexError);
