@@ -119,7 +119,9 @@ function describe(job: GemmJob): string {
 
 /**
  * Runs `job` as planned, with the workspace at `work` (16-byte aligned, `planBytes(plan)` bytes, in
- * memory the caller reserved). Every address must be in bounds.
+ * memory the caller reserved). Every address must be in bounds. `meanwhile`, when given, runs on this
+ * thread while the workers start on a split job (see GemmPool.run); it is not called when the job runs
+ * on this thread alone.
  * @throws Error when a worker thread fails or dies during the product (see GemmPool.run).
  */
 export function runJob(
@@ -128,6 +130,7 @@ export function runJob(
   plan: JobPlan,
   job: GemmJob,
   work: number,
+  meanwhile?: () => void,
 ): void {
   const w = kernels.jobWords();
   w[JOB.m] = job.m;
@@ -150,7 +153,7 @@ export function runJob(
   w[JOB.size] = plan.size;
   w[JOB.kind] = 0;
   if (plan.threads > 1 && pool !== null) {
-    pool.run(plan.chunks, work, plan.stride, plan.threads, describe(job));
+    pool.run(plan.chunks, work, plan.stride, plan.threads, describe(job), 'wasm matmul', meanwhile);
   } else {
     for (let i = 0; i < plan.chunks; i++) kernels.runChunk(i, work);
   }

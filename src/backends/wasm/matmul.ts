@@ -9,7 +9,8 @@
  * range is much larger than their element count (sparse slices) or whose storage is not float32 are
  * gathered element by element into a contiguous block instead.
  *
- * Large products are split over the worker pool when one is given (src/backends/wasm/job.ts).
+ * Large products are split over the worker pool when one is given (src/backends/wasm/job.ts); this
+ * thread then allocates the result while the workers compute.
  * @module
  */
 import type { View } from '../backend.js';
@@ -97,6 +98,13 @@ function place(heap: Float32Array, at: number, v: View, p: Plan): Placed {
   return { ptr: at, bs: p.batches === 1 ? 0 : r * c, rs: c, cs: 1 };
 }
 
+/** A new Float32Array of n zeros with every page already written (mapped). */
+function freshArray(n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 1024) out[i] = 0;
+  return out;
+}
+
 /**
  * The product of a [B, m, k] and b [B, k, n] (any strides; a batch of size 1 or batch stride 0
  * broadcasts) as a fresh contiguous [B, m, n] Float32Array. Inputs of other dtypes are converted.
@@ -160,6 +168,14 @@ export function wasmMatmul(
     bCs: Bp.cs,
     bBs: Bp.bs,
   });
-  runJob(kernels, pool, p, job, wAt);
-  return heap.slice(cAt >> 2, (cAt >> 2) + total);
+  // Split over threads, this thread allocates the result while the workers compute, and maps its pages
+  // (a fresh array costs a page fault per 4 KiB on first write: milliseconds for megabytes in some VMs).
+  let out: Float32Array | null = null;
+  runJob(kernels, pool, p, job, wAt, () => {
+    out = freshArray(total);
+  });
+  const c = heap.subarray(cAt >> 2, (cAt >> 2) + total);
+  if (out === null) return c.slice();
+  (out as Float32Array).set(c);
+  return out;
 }

@@ -1,9 +1,13 @@
 /**
- * The WebAssembly SIMD SGEMM kernel (assembly/gemm.ts) against a naive float64 loop: edge sizes around
- * the 5 x 8 register tile and the cache blocks (KC = 384, MC = 120, NC = 2048), any strides (transposed,
- * padded, negative, zero), accumulation, k = 0, empty products, and guard zones that catch stray writes.
+ * The WebAssembly SIMD SGEMM kernel (assembly/gemm.ts) against a naive float64 loop, in the plain build
+ * (5 x 8 register tile) and, where the engine has relaxed SIMD (enabled here on Node 20), the relaxed one
+ * (6 x 8): edge sizes around the register tiles (MR-row and 4-row tiles mixed, see fullRows), the
+ * vectorised packing paths (contiguous rows of A, contiguous columns of B, k not a multiple of 4) and the
+ * cache blocks (KC = 384, MC = 120, NC = 2048), any strides (transposed, padded, negative, zero),
+ * accumulation, k = 0, empty products, and guard zones that catch stray writes.
  */
 import { describe, expect, it } from 'vitest';
+import { enableWasmRelaxedSimd } from '../../../src/backends/wasm/detect.js';
 import { HEAP_BASE, WasmKernels } from '../../../src/backends/wasm/kernels.js';
 
 /** Small seeded PRNG (mulberry32) returning uniform values in [-1, 1). */
@@ -53,13 +57,18 @@ interface Case {
   seed?: number;
 }
 
-const kernels = new WasmKernels();
+/** The builds under test: plain SIMD, and relaxed SIMD where the engine has it (Node 20: behind a flag). */
+const BUILDS: [string, WasmKernels][] = [['plain', new WasmKernels({ relaxed: false })]];
+if (enableWasmRelaxedSimd()) BUILDS.push(['relaxed', new WasmKernels({ relaxed: true })]);
 
 /**
  * Runs one product in linear memory and checks it against float64 sums: |got - want| must stay below
  * 1e-5 * sum_p |a||b| + 1e-30 element-wise; sentinels around C (and in the ldc padding) must survive.
  */
-function check({ m, n, k, la = 'row', lb = 'row', ldc = n, accumulate = false, seed = 1 }: Case): void {
+function check(
+  kernels: WasmKernels,
+  { m, n, k, la = 'row', lb = 'row', ldc = n, accumulate = false, seed = 1 }: Case,
+): void {
   const rand = rng(seed + m * 7919 + n * 104729 + k * 31);
   const A = layout(la, m, k);
   const B = layout(lb, k, n);
@@ -117,42 +126,65 @@ function check({ m, n, k, la = 'row', lb = 'row', ldc = n, accumulate = false, s
   expect(stray).toBe(0);
 }
 
-describe('wasm sgemm kernel', () => {
+describe.each(BUILDS)('wasm sgemm kernel (%s build)', (_name, kernels) => {
+  const run = (c: Case): void => check(kernels, c);
   it('is correct for every m, n, k around the 5 x 8 tile (1..17)', () => {
     const dims = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 16, 17];
-    for (const m of dims) for (const n of dims) for (const k of [1, 2, 5, 8, 9, 17]) check({ m, n, k });
+    for (const m of dims) for (const n of dims) for (const k of [1, 2, 5, 8, 9, 17]) run({ m, n, k });
+  });
+
+  it('mixes MR-row and 4-row tiles for every m up to 40, with contiguous and transposed operands', () => {
+    for (let m = 1; m <= 40; m++) {
+      for (const n of [8, 10, 24]) {
+        for (const k of [3, 4, 7, 130]) {
+          for (const la of ['row', 'col'] as const) {
+            for (const lb of ['row', 'col'] as const) run({ m, n, k, la, lb });
+          }
+        }
+      }
+    }
+    // The last block of rows past MC = 120 holds few rows (4-row tiles there).
+    for (const m of [122, 124, 126, 128, 131]) run({ m, n: 16, k: 9, la: 'row', lb: 'col' });
+    run({ m: 32, n: 20, k: 390, la: 'row', lb: 'col', accumulate: true });
+  });
+
+  it('runs the MLP and LSTM training shapes (transposed weights read in place)', () => {
+    run({ m: 32, n: 128, k: 784, la: 'row', lb: 'col' }); // X W1^T
+    run({ m: 32, n: 512, k: 128, la: 'row', lb: 'col' }); // h W_hh^T
+    run({ m: 32, n: 128, k: 512, la: 'row', lb: 'row' }); // dz W_hh
+    run({ m: 128, n: 96, k: 32, la: 'col', lb: 'row' }); // dH^T X (fewer columns)
   });
 
   it('crosses the cache blocks: k around KC = 384, m around MC = 120, n around NC = 2048', () => {
-    for (const k of [383, 384, 385, 769]) check({ m: 11, n: 13, k });
-    for (const m of [119, 120, 121, 241]) check({ m, n: 9, k: 7 });
-    for (const n of [2047, 2048, 2049]) check({ m: 6, n, k: 3 });
-    check({ m: 127, n: 131, k: 400 });
+    for (const k of [383, 384, 385, 769]) run({ m: 11, n: 13, k });
+    for (const m of [119, 120, 121, 241]) run({ m, n: 9, k: 7 });
+    for (const n of [2047, 2048, 2049]) run({ m: 6, n, k: 3 });
+    run({ m: 127, n: 131, k: 400 });
   });
 
   it('reads transposed, padded, reversed and broadcast (stride 0) operands in place', () => {
     const layouts: Layout[] = ['row', 'col', 'padded', 'flipped', 'bcastRow', 'bcastCol'];
     for (const la of layouts) {
       for (const lb of layouts) {
-        check({ m: 13, n: 19, k: 11, la, lb });
-        check({ m: 5, n: 8, k: 390, la, lb });
+        run({ m: 13, n: 19, k: 11, la, lb });
+        run({ m: 5, n: 8, k: 390, la, lb });
       }
     }
   });
 
   it('accumulates into C (C += A B), also across k blocks, and honours ldc > n', () => {
-    check({ m: 9, n: 10, k: 7, accumulate: true });
-    check({ m: 12, n: 17, k: 500, accumulate: true, la: 'col', lb: 'col' });
-    check({ m: 7, n: 9, k: 5, ldc: 14 });
-    check({ m: 23, n: 33, k: 390, ldc: 40, accumulate: true, lb: 'col' });
+    run({ m: 9, n: 10, k: 7, accumulate: true });
+    run({ m: 12, n: 17, k: 500, accumulate: true, la: 'col', lb: 'col' });
+    run({ m: 7, n: 9, k: 5, ldc: 14 });
+    run({ m: 23, n: 33, k: 390, ldc: 40, accumulate: true, lb: 'col' });
   });
 
   it('k = 0 zeroes C (or leaves it when accumulating); m = 0 or n = 0 writes nothing', () => {
-    check({ m: 6, n: 9, k: 0 });
-    check({ m: 6, n: 9, k: 0, ldc: 12 });
-    check({ m: 6, n: 9, k: 0, accumulate: true });
-    check({ m: 0, n: 9, k: 4 });
-    check({ m: 7, n: 0, k: 4 });
+    run({ m: 6, n: 9, k: 0 });
+    run({ m: 6, n: 9, k: 0, ldc: 12 });
+    run({ m: 6, n: 9, k: 0, accumulate: true });
+    run({ m: 0, n: 9, k: 4 });
+    run({ m: 7, n: 0, k: 4 });
   });
 
   it('workspace grows with the blocks it packs and stays bounded for big products', () => {

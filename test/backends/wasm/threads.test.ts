@@ -142,6 +142,30 @@ describe.skipIf(unsupported !== null)('multi-threaded wasm sgemm', () => {
     expect(after[1]! - before[1]! + after[2]! - before[2]!).toBeGreaterThan(0);
   });
 
+  it('splits the MLP and LSTM training products (transposed weights, 32 rows) exactly, into fresh arrays', () => {
+    const cases: [string, string, number, number, number][] = [
+      // kindA, kindB, m, k, n
+      ['row', 'col', 32, 784, 128], // X W1^T
+      ['row', 'col', 32, 128, 512], // h W_hh^T
+      ['row', 'row', 32, 512, 128], // dz W_hh
+      ['col', 'row', 128, 32, 784], // dH^T X
+      ['row', 'col', 37, 333, 250], // a result length that is no multiple of a page
+    ];
+    for (const [ka, kb, m, k, n] of cases) {
+      const a = operand(ka as 'row', 1, m, k, m + 3 * k);
+      const b = operand(kb as 'row', 1, k, n, k + 5 * n);
+      expect(2 * m * n * k).toBeGreaterThanOrEqual(PARALLEL_MIN_FLOPS);
+      const one = wasmMatmul(kernels, a, b);
+      const many = wasmMatmul(kernels, a, b, pool, 2);
+      expect(many).toEqual(one);
+      // The result is the caller's own array, not a view of the (reused) linear memory.
+      expect(many.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(many.byteOffset).toBe(0);
+      expect(many.buffer.byteLength).toBe(4 * m * n);
+      expectProduct(many, a, b);
+    }
+  });
+
   it('follows thread-count changes: trims and restarts workers', async () => {
     const a = operand('row', 1, 200, 110, 1);
     const b = operand('row', 1, 110, 100, 2);
