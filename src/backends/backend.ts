@@ -155,6 +155,13 @@ export interface Backend {
 
   /** Batched matrix product: a is [B, m, k], b is [B, k, n] (any strides, batch stride 0 broadcasts); result [B, m, n]. */
   matmul(a: View, b: View, out: DType): Storage;
+  /**
+   * Optional: prepares a sequence of products a x b with one right operand `b` ([1, k, n], any strides)
+   * and left operands a [1, m, k], such as the per-step hidden-state products of a recurrent layer, so a
+   * backend can keep `b` where its kernels read it. `b`'s data must not change while the returned
+   * function is in use. Callers fall back to `matmul` where a backend lacks it.
+   */
+  matmulFixedRight?(b: View, out: DType): (a: View) => Storage;
 
   /** out[...i, j, k...] = x[...i, index[...i,j,k...], k...] along `dim`; index int32 with index.shape (may be smaller than x's in other dims). */
   gather(x: View, dim: number, index: View): Storage;

@@ -21,6 +21,7 @@ import { copyInto } from '../cpu/elementwise.js';
 import { arr } from '../cpu/storage.js';
 import { PARALLEL_MIN_FLOPS } from './job.js';
 import { HEAP_BASE, type WasmKernels } from './kernels.js';
+import { freshArray } from './matmul.js';
 import { type GemmPool, JOB } from './pool.js';
 
 /** Word offsets of the argument block that `convChunk` reads (kept in sync with A_* in assembly/conv.ts). */
@@ -258,16 +259,6 @@ function runConv(
     meanwhile?.();
     for (let i = 0; i < plan.chunks; i++) kernels.runChunk(i, work);
   }
-}
-
-/**
- * A new Float32Array of n zeros whose pages are already mapped: a fresh large array costs a page fault
- * per 4 KiB on first write, which this takes while the worker threads compute (see `meanwhile`).
- */
-function freshArray(n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 1024) out[i] = 0;
-  return out;
 }
 
 /** Plans for a batch of N samples in groups of nb0: the first group's and the last one's. */

@@ -36,7 +36,7 @@ import {
 } from './conv.js';
 import { wasmUnsupportedReason } from './detect.js';
 import { precompileKernels, WasmKernels } from './kernels.js';
-import { wasmMatmul } from './matmul.js';
+import { wasmMatmul, wasmMatmulFixedRight } from './matmul.js';
 import { GemmPool, getNumThreads, setNumThreads, threadPoolUnsupportedReason } from './pool.js';
 
 export {
@@ -47,7 +47,7 @@ export {
   wasmUnsupportedReason,
 } from './detect.js';
 export { WasmKernels } from './kernels.js';
-export { wasmMatmul } from './matmul.js';
+export { wasmMatmul, wasmMatmulFixedRight } from './matmul.js';
 export { GemmPool, getNumThreads, setNumThreads, threadPoolUnsupportedReason } from './pool.js';
 
 /** The thread pool of each wasm backend (created on first use; absent where threads are unavailable). */
@@ -218,6 +218,19 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
         () => wasmMatmul(kernels, a, b, pool, threads),
       );
       return new CpuStorage(backend, 'float32', data);
+    },
+    matmulFixedRight(b: View, out: DType): (a: View) => Storage {
+      if (out !== 'float32') return (a) => backend.matmul(a, b, out);
+      const { pool, threads } = threading();
+      const product = wasmMatmulFixedRight(kernels, b, pool, threads);
+      return (a) => {
+        const data = inWasm(
+          'matmul',
+          () => `float32 ${shapeText(a)} x ${shapeText(b)}`,
+          () => product(a),
+        );
+        return new CpuStorage(backend, 'float32', data);
+      };
     },
     conv2d(x: View, weight: View, bias: View | null, w: Window2d, groups: number): Storage {
       if (!wasmConvApplies(groups, x, weight, bias)) {

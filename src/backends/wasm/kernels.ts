@@ -176,6 +176,12 @@ export class WasmKernels {
   readonly maxBytes: number;
   private readonly exports: KernelExports;
   private f32: Float32Array;
+  /**
+   * Count of `reserve` calls: each call lays out its operands from HEAP_BASE afresh, so whatever an
+   * earlier call left in the memory is valid only while this count has not moved (see
+   * `wasmMatmulFixedRight`).
+   */
+  layouts = 0;
 
   /**
    * Compiles (once) and instantiates the kernels.
@@ -222,6 +228,7 @@ export class WasmKernels {
    * when `bytes` is over `maxBytes` or the engine refuses to grow the memory that far.
    */
   reserve(bytes: number): Float32Array {
+    this.layouts++;
     const have = this.memory.buffer.byteLength;
     if (bytes > have) {
       const needs = `out of WebAssembly memory: needs ${formatBytes(bytes)} of linear memory`;

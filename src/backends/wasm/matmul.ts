@@ -16,7 +16,7 @@
 import type { View } from '../backend.js';
 import { copyInto } from '../cpu/elementwise.js';
 import { arr } from '../cpu/storage.js';
-import { type GemmJob, planBytes, planJob, runJob } from './job.js';
+import { type GemmJob, type JobPlan, planBytes, planJob, runJob } from './job.js';
 import { HEAP_BASE, type WasmKernels } from './kernels.js';
 import type { GemmPool } from './pool.js';
 
@@ -98,8 +98,11 @@ function place(heap: Float32Array, at: number, v: View, p: Plan): Placed {
   return { ptr: at, bs: p.batches === 1 ? 0 : r * c, rs: c, cs: 1 };
 }
 
-/** A new Float32Array of n zeros with every page already written (mapped). */
-function freshArray(n: number): Float32Array {
+/**
+ * A new Float32Array of n zeros whose pages are already mapped: a fresh large array costs a page fault
+ * per 4 KiB on first write, which callers take while the worker threads compute (see `runJob`'s `meanwhile`).
+ */
+export function freshArray(n: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i += 1024) out[i] = 0;
   return out;
@@ -168,14 +171,90 @@ export function wasmMatmul(
     bCs: Bp.cs,
     bBs: Bp.bs,
   });
+  return runAndCopyOut(kernels, heap, pool, p, job, wAt, total);
+}
+
+/** Runs `job` and returns its C ([total] floats at job.c) as a fresh array; `heap`: the memory's current view. */
+function runAndCopyOut(
+  kernels: WasmKernels,
+  heap: Float32Array,
+  pool: GemmPool | null,
+  p: JobPlan,
+  job: GemmJob,
+  wAt: number,
+  total: number,
+): Float32Array {
   // Split over threads, this thread allocates the result while the workers compute, and maps its pages
   // (a fresh array costs a page fault per 4 KiB on first write: milliseconds for megabytes in some VMs).
   let out: Float32Array | null = null;
   runJob(kernels, pool, p, job, wAt, () => {
     out = freshArray(total);
   });
-  const c = heap.subarray(cAt >> 2, (cAt >> 2) + total);
-  if (out === null) return c.slice();
-  (out as Float32Array).set(c);
-  return out;
+  // (`new` + `set` rather than `slice`: slicing a view of shared memory is up to 3x slower in V8.)
+  const result = out ?? new Float32Array(total);
+  result.set(heap.subarray(job.c >> 2, (job.c >> 2) + total));
+  return result;
+}
+
+/**
+ * Products `a` x `b` for many left operands `a` and one right operand `b`, both batch-1 views
+ * ([1, m, k] and [1, k, n], any strides): `b` is copied into linear memory once, and again only when
+ * another kernel call has laid out its own operands there in between (so the per-step products of a
+ * recurrence, with nothing else in between, copy the weight once). `b`'s data must not change while the
+ * returned function is in use. Each call returns a fresh contiguous [m, n] Float32Array.
+ * @throws OutOfMemoryError when the linear memory cannot hold the operands; Error when a worker fails.
+ */
+export function wasmMatmulFixedRight(
+  kernels: WasmKernels,
+  b: View,
+  pool: GemmPool | null = null,
+  threads = 1,
+): (a: View) => Float32Array {
+  const [, k, n] = b.shape as [number, number, number];
+  const pb = plan(b);
+  const bAt = HEAP_BASE;
+  let placed: Placed | null = null;
+  let layout = -1;
+  return (a: View): Float32Array => {
+    const m = a.shape[1]!;
+    if (a.shape[0] !== 1 || a.shape[2] !== k) {
+      throw new Error(
+        `wasmMatmulFixedRight: expected a [1, m, ${k}] left operand, got [${a.shape.join(', ')}]`,
+      );
+    }
+    const total = m * n;
+    if (total === 0) return new Float32Array(0);
+    if (k === 0) return new Float32Array(total);
+    const pa = plan(a);
+    const aAt = align16(bAt + 4 * pb.floats);
+    const cAt = align16(aAt + 4 * pa.floats);
+    const wAt = align16(cAt + 4 * total);
+    const job: GemmJob = {
+      m,
+      n,
+      k,
+      a: 0,
+      aRs: 0,
+      aCs: 0,
+      b: 0,
+      bRs: 0,
+      bCs: 0,
+      c: cAt,
+      ldc: n,
+      accumulate: false,
+      batch: 1,
+      aBs: 0,
+      bBs: 0,
+      cBs: 0,
+    };
+    const p = planJob(kernels, job, pool, threads);
+    const keep = placed !== null && kernels.layouts === layout;
+    const heap = kernels.reserve(wAt + planBytes(p));
+    layout = kernels.layouts;
+    if (!keep) placed = place(heap, bAt, b, pb);
+    const A = place(heap, aAt, a, pa);
+    const B = placed!;
+    Object.assign(job, { a: A.ptr, aRs: A.rs, aCs: A.cs, b: B.ptr, bRs: B.rs, bCs: B.cs });
+    return runAndCopyOut(kernels, heap, pool, p, job, wAt, total);
+  };
 }

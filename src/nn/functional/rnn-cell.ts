@@ -439,10 +439,11 @@ export function lstmLayer(
     return [x2, at(x2.matmul(wih.t()))[0]] as const;
   });
   noGrad(() => {
+    const byWhhT = fixedRightProduct(backend, whh, true, dt);
     for (let n = 0; n < T; n++) {
       const t = reverse ? T - 1 - n : n;
       const p = prevSlot(t) * BH;
-      const hp: At = n > 0 || h0 ? [rawMatmul(backend, hbuf, p, B, H, whh, true, dt), 0] : zerosOf(dt, BG);
+      const hp: At = n > 0 || h0 ? [byWhhT(hbuf, p, B, H), 0] : zerosOf(dt, BG);
       const a: At = [acts, t * BG];
       lstmStepForward(
         a,
@@ -493,6 +494,7 @@ export function lstmLayer(
       const dc = allocArray(dt, BH) as FloatArray;
       if (gc) copyTo(gc, dc, 0);
       const db = ib >= 0 && needs[ib] ? new Float64Array(G) : null;
+      const byWhh = fixedRightProduct(backend, whh, false, dt);
       for (let n = T - 1; n >= 0; n--) {
         const t = reverse ? T - 1 - n : n;
         const a: At = [z, t * BG];
@@ -512,7 +514,7 @@ export function lstmLayer(
           f32,
         );
         // The gradient of h_{t-1} through this step's hidden matmul (its slot of z is final now).
-        dh = n > 0 || needs[ih] ? [rawMatmul(backend, z, t * BG, B, G, whh, false, dt), 0] : null;
+        dh = n > 0 || needs[ih] ? [byWhh(z, t * BG, B, G), 0] : null;
       }
       const dZ = new Tensor(backend.fromArray(z), [T * B, G]);
       const grads: (Tensor | null)[] = inputs.map(() => null);
@@ -568,26 +570,17 @@ function copyTo(t: Tensor, dst: FloatArray, offset: number): void {
 }
 
 /**
- * The product of the [rows, k] block of `data` at `offset` (final: handed to the backend as is) with
- * `w`ᵀ (`transposed`, w [n, k]) or `w` (w [k, n]), straight through the backend's kernel: the
- * per-step products of the recurrence skip the op layer (no graph is recorded here anyway).
+ * The products of [rows, k] blocks of arrays (final: handed to the backend as they are) with `w`ᵀ
+ * (`transposed`, w [n, k]) or `w` (w [k, n]), straight through the backend's kernel: the per-step
+ * products of the recurrence skip the op layer (no graph is recorded here anyway), and a backend with
+ * `matmulFixedRight` keeps `w` where its kernels read it for the whole loop (`w` does not change during it).
  */
-function rawMatmul(
+function fixedRightProduct(
   backend: Backend,
-  data: FloatArray,
-  offset: number,
-  rows: number,
-  k: number,
   w: Tensor,
   transposed: boolean,
   dt: DType,
-): FloatArray {
-  const a: View = {
-    storage: backend.fromArray(data.subarray(offset, offset + rows * k)),
-    shape: [1, rows, k],
-    strides: [rows * k, k, 1],
-    offset: 0,
-  };
+): (data: FloatArray, offset: number, rows: number, k: number) => FloatArray {
   const [s0, s1] = w.strides as [number, number];
   const b: View = {
     storage: w.storage,
@@ -595,7 +588,16 @@ function rawMatmul(
     strides: transposed ? [0, s1, s0] : [0, s0, s1],
     offset: w.offset,
   };
-  return backend.read(backend.matmul(a, b, dt)) as FloatArray;
+  const product = backend.matmulFixedRight?.(b, dt) ?? ((a: View) => backend.matmul(a, b, dt));
+  return (data, offset, rows, k) => {
+    const a: View = {
+      storage: backend.fromArray(data.subarray(offset, offset + rows * k)),
+      shape: [1, rows, k],
+      strides: [rows * k, k, 1],
+      offset: 0,
+    };
+    return backend.read(product(a)) as FloatArray;
+  };
 }
 
 /** A copy of `a` as a fresh array of `dt`. */
