@@ -108,6 +108,28 @@ export function freshArray(n: number): Float32Array {
   return out;
 }
 
+/** The job of an m x n x k product (batch of `batch`, C at byte `c`, contiguous rows); operands set later. */
+function productJob(m: number, n: number, k: number, c: number, batch: number, cBs: number): GemmJob {
+  return {
+    m,
+    n,
+    k,
+    a: 0,
+    aRs: 0,
+    aCs: 0,
+    b: 0,
+    bRs: 0,
+    bCs: 0,
+    c,
+    ldc: n,
+    accumulate: false,
+    batch,
+    aBs: 0,
+    bBs: 0,
+    cBs,
+  };
+}
+
 /**
  * The product of a [B, m, k] and b [B, k, n] (any strides; a batch of size 1 or batch stride 0
  * broadcasts) as a fresh contiguous [B, m, n] Float32Array. Inputs of other dtypes are converted.
@@ -139,24 +161,7 @@ export function wasmMatmul(
   const cAt = align16(bAt + 4 * pb.floats);
   const wAt = align16(cAt + 4 * total);
   const batches = fold ? 1 : B;
-  const job: GemmJob = {
-    m: rows,
-    n,
-    k,
-    a: 0,
-    aRs: 0,
-    aCs: 0,
-    b: 0,
-    bRs: 0,
-    bCs: 0,
-    c: cAt,
-    ldc: n,
-    accumulate: false,
-    batch: batches,
-    aBs: 0,
-    bBs: 0,
-    cBs: m * n,
-  };
+  const job = productJob(rows, n, k, cAt, batches, m * n);
   const p = planJob(kernels, job, pool, threads);
   const heap = kernels.reserve(wAt + planBytes(p));
   const A = place(heap, aAt, a, pa);
@@ -229,24 +234,7 @@ export function wasmMatmulFixedRight(
     const aAt = align16(bAt + 4 * pb.floats);
     const cAt = align16(aAt + 4 * pa.floats);
     const wAt = align16(cAt + 4 * total);
-    const job: GemmJob = {
-      m,
-      n,
-      k,
-      a: 0,
-      aRs: 0,
-      aCs: 0,
-      b: 0,
-      bRs: 0,
-      bCs: 0,
-      c: cAt,
-      ldc: n,
-      accumulate: false,
-      batch: 1,
-      aBs: 0,
-      bBs: 0,
-      cBs: 0,
-    };
+    const job = productJob(m, n, k, cAt, 1, 0);
     const p = planJob(kernels, job, pool, threads);
     const keep = placed !== null && kernels.layouts === layout;
     const heap = kernels.reserve(wAt + planBytes(p));
