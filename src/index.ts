@@ -44,10 +44,12 @@ export {
   type Window2d,
 } from './backends/backend.js';
 export {
+  enableWasmRelaxedSimd,
   getNumThreads,
   initWasmThreads,
   setNumThreads,
   wasmMemoryBytes,
+  wasmRelaxedSimdSupported,
   wasmThreadsUnsupportedReason,
 } from './backends/wasm/index.js';
 export * from './core/creation.js';

@@ -31,6 +31,7 @@ import {
   KERNELS_RELAXED_WASM_BASE64,
 } from '../../../src/backends/wasm/kernels.generated.js';
 import { HEAP_BASE, relaxedByDefault } from '../../../src/backends/wasm/kernels.js';
+import * as neurite from '../../../src/index.js';
 
 // Before anything compiles a relaxed module (imports compile nothing): Node 20 has relaxed SIMD behind
 // this flag. Newer Node versions validate relaxed SIMD without it; the flag is then harmless.
@@ -170,6 +171,12 @@ const CASES: Case[] = [
 ];
 
 describe('wasm relaxed SIMD: detection', () => {
+  it('is switched on and queried through the public entry point too', () => {
+    expect(neurite.enableWasmRelaxedSimd).toBe(enableWasmRelaxedSimd);
+    expect(neurite.wasmRelaxedSimdSupported).toBe(wasmRelaxedSimdSupported);
+    expect(neurite.enableWasmRelaxedSimd()).toBe(true);
+  });
+
   it('detects relaxed SIMD once the V8 flag is set, and the relaxed builds validate', () => {
     expect(wasmRelaxedSimdSupported()).toBe(true);
     expect(enableWasmRelaxedSimd()).toBe(true);
