@@ -261,6 +261,49 @@ function runConv(
   }
 }
 
+/** One forward or input-gradient call laid out in linear memory (see runByGroups). */
+interface GroupRun {
+  kind: Kind;
+  args: Int32Array;
+  N: number;
+  nb0: number;
+  full: ConvPlan;
+  last: ConvPlan;
+  workAt: number;
+  what: () => string;
+  /** The memory's view (it cannot grow while the call runs). */
+  heap: Float32Array;
+  outAt: number;
+  perSample: number;
+}
+
+/**
+ * Runs a forward or input-gradient job over a batch of N samples in groups of nb0 (`full` plans a whole
+ * group, `last` the final one): `load(n0, nb)` places a group's operand, then each group's output
+ * (`perSample` floats a sample at byte `outAt`) is copied into the result, a fresh array allocated while
+ * the first group runs.
+ */
+function runByGroups(
+  kernels: WasmKernels,
+  pool: GemmPool | null,
+  { kind, args, N, nb0, full, last, workAt, what, heap, outAt, perSample }: GroupRun,
+  load: (n0: number, nb: number) => void,
+): Float32Array {
+  const o = outAt >> 2;
+  let result: Float32Array = new Float32Array(0);
+  const allocate = () => {
+    result = freshArray(N * perSample);
+  };
+  for (let n0 = 0; n0 < N; n0 += nb0) {
+    const nb = Math.min(nb0, N - n0);
+    load(n0, nb);
+    const plan = nb === nb0 ? full : last;
+    runConv(kernels, pool, kind, args, nb, plan, workAt, what, n0 === 0 ? allocate : undefined);
+    result.set(heap.subarray(o, o + nb * perSample), n0 * perSample);
+  }
+  return result;
+}
+
 /** Plans for a batch of N samples in groups of nb0: the first group's and the last one's. */
 function plans(
   kernels: WasmKernels,
@@ -321,29 +364,21 @@ export function wasmConv2d(
   place(heap, wAt, weight);
   if (bias) place(heap, bAt, bias);
   const args = writeArgs(kernels, argsAt, g, { x: xAt, wt: wAt, bias: bias ? bAt : 0, out: outAt, grad: 0 });
-  const o = outAt >> 2;
   const what = () => `a conv2d of a ${shapeText(x.shape)} input with a ${shapeText(weight.shape)} weight`;
-  let result: Float32Array = new Float32Array(0);
-  const allocate = () => {
-    result = freshArray(N * cout * L);
+  const run: GroupRun = {
+    kind: FORWARD,
+    args,
+    N,
+    nb0,
+    full,
+    last,
+    workAt,
+    what,
+    heap,
+    outAt,
+    perSample: cout * L,
   };
-  for (let n0 = 0; n0 < N; n0 += nb0) {
-    const nb = Math.min(nb0, N - n0);
-    place(heap, xAt, samples(x, n0, nb));
-    runConv(
-      kernels,
-      pool,
-      FORWARD,
-      args,
-      nb,
-      nb === nb0 ? full : last,
-      workAt,
-      what,
-      n0 === 0 ? allocate : undefined,
-    );
-    result.set(heap.subarray(o, o + nb * cout * L), n0 * cout * L);
-  }
-  return result;
+  return runByGroups(kernels, pool, run, (n0, nb) => place(heap, xAt, samples(x, n0, nb)));
 }
 
 /**
@@ -373,29 +408,21 @@ export function wasmConv2dBackwardInput(
   const heap = kernels.reserve(workAt + bytes);
   place(heap, wAt, weight);
   const args = writeArgs(kernels, argsAt, g, { x: 0, wt: wAt, bias: 0, out: outAt, grad: gAt });
-  const o = outAt >> 2;
   const what = () => `a conv2d input gradient of a ${shapeText(grad.shape)} gradient`;
-  let result: Float32Array = new Float32Array(0);
-  const allocate = () => {
-    result = freshArray(N * C * HW);
+  const run: GroupRun = {
+    kind: INPUT_GRAD,
+    args,
+    N,
+    nb0,
+    full,
+    last,
+    workAt,
+    what,
+    heap,
+    outAt,
+    perSample: C * HW,
   };
-  for (let n0 = 0; n0 < N; n0 += nb0) {
-    const nb = Math.min(nb0, N - n0);
-    place(heap, gAt, samples(grad, n0, nb));
-    runConv(
-      kernels,
-      pool,
-      INPUT_GRAD,
-      args,
-      nb,
-      nb === nb0 ? full : last,
-      workAt,
-      what,
-      n0 === 0 ? allocate : undefined,
-    );
-    result.set(heap.subarray(o, o + nb * C * HW), n0 * C * HW);
-  }
-  return result;
+  return runByGroups(kernels, pool, run, (n0, nb) => place(heap, gAt, samples(grad, n0, nb)));
 }
 
 /**
