@@ -10,12 +10,20 @@ export const MALLOC_ENV: Readonly<Record<string, string>> = {
   MALLOC_TRIM_THRESHOLD_: String(1 << 30),
 };
 
+/** glibcVersion's answer once read. */
+let glibc: string | null | undefined;
+
 /** The glibc version this process runs on, or null (not Linux, or another C library). */
 export function glibcVersion(): string | null {
-  if (process.platform !== 'linux') return null;
-  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)
-    ?.header;
-  return header?.glibcVersionRuntime ?? null;
+  if (glibc === undefined) {
+    // a diagnostic report is a few milliseconds of work: read it once
+    const header =
+      process.platform === 'linux'
+        ? (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
+        : undefined;
+    glibc = header?.glibcVersionRuntime ?? null;
+  }
+  return glibc;
 }
 
 /** Whether the CLI should re-run itself with {@link MALLOC_ENV} (see the module comment). */
@@ -26,8 +34,9 @@ export function shouldRespawn(env: NodeJS.ProcessEnv, glibc: string | null): boo
 
 /** A one-line description of the allocator set-up, for `neurite info`. */
 export function describeAllocator(env: NodeJS.ProcessEnv = process.env): string {
+  const version = glibcVersion();
+  if (version === null) return 'system default';
   const set = Object.keys(MALLOC_ENV).filter((k) => env[k] !== undefined);
-  if (glibcVersion() === null) return 'system default';
-  if (set.length === 0) return `glibc ${glibcVersion()} defaults`;
-  return `glibc ${glibcVersion()}, ${set.map((k) => `${k}=${env[k]}`).join(' ')}`;
+  if (set.length === 0) return `glibc ${version} defaults`;
+  return `glibc ${version}, ${set.map((k) => `${k}=${env[k]}`).join(' ')}`;
 }

@@ -42,7 +42,6 @@ interface KernelExports {
     work: number,
   ): void;
   sgemmWorkspace(m: number, n: number, k: number): number;
-  sgemmChunk(job: number, i: number, work: number): void;
   runChunk(job: number, i: number, work: number): void;
 }
 
@@ -283,14 +282,6 @@ export class WasmKernels {
   /** A view of the job block at JOB_AT (JOB_WORDS words; take a new one after the memory grows). */
   jobWords(): Int32Array {
     return new Int32Array(this.memory.buffer, JOB_AT, JOB_WORDS);
-  }
-
-  /**
-   * Runs chunk `i` of the SGEMM job in the job block at JOB_AT (see assembly/parallel.ts) with the
-   * workspace at `work`.
-   */
-  sgemmChunk(i: number, work: number): void {
-    this.exports.sgemmChunk(JOB_AT, i, work);
   }
 
   /**
