@@ -206,64 +206,61 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
     const threads = getNumThreads();
     return { pool: threads > 1 ? getPool() : null, threads };
   };
+  /** A float32 result computed in wasm (see inWasm), as a storage of this backend. */
+  const inWasmStorage = (op: string, what: () => string, run: () => Float32Array): Storage =>
+    new CpuStorage(backend, 'float32', inWasm(op, what, run));
   const backend: Backend = {
     ...delegateTo(cpu, () => backend),
     name: 'wasm',
     matmul(a: View, b: View, out: DType): Storage {
       if (out !== 'float32') return adopt(backend, cpu.matmul(a, b, out)) as Storage;
       const { pool, threads } = threading();
-      const data = inWasm(
+      return inWasmStorage(
         'matmul',
         () => `float32 ${shapeText(a)} x ${shapeText(b)}`,
         () => wasmMatmul(kernels, a, b, pool, threads),
       );
-      return new CpuStorage(backend, 'float32', data);
     },
     matmulFixedRight(b: View, out: DType): (a: View) => Storage {
       if (out !== 'float32') return (a) => backend.matmul(a, b, out);
       const { pool, threads } = threading();
       const product = wasmMatmulFixedRight(kernels, b, pool, threads);
-      return (a) => {
-        const data = inWasm(
+      return (a) =>
+        inWasmStorage(
           'matmul',
           () => `float32 ${shapeText(a)} x ${shapeText(b)}`,
           () => product(a),
         );
-        return new CpuStorage(backend, 'float32', data);
-      };
     },
     conv2d(x: View, weight: View, bias: View | null, w: Window2d, groups: number): Storage {
       if (!wasmConvApplies(groups, x, weight, bias)) {
         return adopt(backend, cpu.conv2d(x, weight, bias, w, groups)) as Storage;
       }
-      const data = inWasm(
+      return inWasmStorage(
         'conv2d',
         () => `float32 input ${shapeText(x)}, weight ${shapeText(weight)}`,
         () => wasmConv2d(kernels, threading(), x, weight, bias, w),
       );
-      return new CpuStorage(backend, 'float32', data);
     },
     conv2dBackwardInput(grad: View, weight: View, w: Window2d, groups: number): Storage {
       if (!wasmConvApplies(groups, grad, weight)) {
         return adopt(backend, cpu.conv2dBackwardInput(grad, weight, w, groups)) as Storage;
       }
-      const data = inWasm(
+      return inWasmStorage(
         'conv2d backward (input)',
         () => `float32 grad ${shapeText(grad)}, weight ${shapeText(weight)}`,
         () => wasmConv2dBackwardInput(kernels, threading(), grad, weight, w),
       );
-      return new CpuStorage(backend, 'float32', data);
     },
     conv2dBackwardWeight(grad: View, x: View, w: Window2d, groups: number): Storage {
       if (!wasmConvApplies(groups, grad, x)) {
         return adopt(backend, cpu.conv2dBackwardWeight(grad, x, w, groups)) as Storage;
       }
-      const data = inWasm(
+      return inWasmStorage(
         'conv2d backward (weight)',
         () => `float32 grad ${shapeText(grad)}, input ${shapeText(x)}`,
         () => wasmConv2dBackwardWeight(kernels, threading(), grad, x, w),
       );
-      return new CpuStorage(backend, 'float32', data);
     },
   };
   poolOf.set(backend, getPool);
