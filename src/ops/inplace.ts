@@ -24,6 +24,7 @@ const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64
 
 /** Throws unless `self` can be written in place (no element is aliased by a stride-0 dim). */
 function checkWritable(op: string, self: Tensor): void {
+  if (self.numel() === 0) return; // nothing is written, so nothing can be aliased
   for (let d = 0; d < self.ndim; d++) {
     if (self.strides[d] === 0 && self.shape[d]! > 1) {
       throw new ValueError(

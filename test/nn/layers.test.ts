@@ -129,6 +129,19 @@ describe('layer defaults and initialisation', () => {
     expect(new nn.Linear(3, 2, { bias: false }).bias).toBeNull();
   });
 
+  it('Linear and LSTM accept zero input features (PyTorch: empty weight, bias bound 0 for Linear)', () => {
+    manualSeed(7);
+    const l = new nn.Linear(0, 4);
+    expect(l.weight.shape).toEqual([4, 0]);
+    expect(Array.from(l.bias!.dataSync())).toEqual([0, 0, 0, 0]);
+    expect((l.forward(zeros([2, 0])) as Tensor).shape).toEqual([2, 4]);
+    const lstm = new nn.LSTM(0, 3);
+    expect(lstm.parameters().map((p) => p.shape)).toEqual([[12, 0], [12, 3], [12], [12]]);
+    const [out] = lstm.forward(zeros([5, 2, 0]));
+    expect(out.shape).toEqual([5, 2, 3]);
+    expect(Array.from(out.dataSync()).every(Number.isFinite)).toBe(true);
+  });
+
   it('ConvTranspose2d: weight [in, out/groups, k], fan-in from dim 1', () => {
     const c = new nn.ConvTranspose2d(4, 6, [2, 3], { groups: 2 });
     expect(c.weight.shape).toEqual([4, 3, 2, 3]);

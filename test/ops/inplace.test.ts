@@ -331,6 +331,16 @@ describe('in-place op errors', () => {
     expect(() => mul_(e, 2)).toThrow(/mul_: more than one element/);
     expect(() => zero_(e)).toThrow(/fill_: more than one element/);
   });
+  it('empty tensors (a zero-size dim gives stride 0 to the dims before it) are writable', () => {
+    const w = zeros([16, 0]);
+    expect(w.strides[0]).toBe(0); // what made uniform_ on nn.Linear(0, n)'s weight throw before
+    expect(uniform_(w, -1, 1)).toBe(w);
+    expect(fill_(w, 3).shape).toEqual([16, 0]);
+    expect(normal_(w).numel()).toBe(0);
+    expect(w.add_(1).shape).toEqual([16, 0]);
+    // a real aliasing dim next to an empty one still has nothing to write
+    expect(zero_(zeros([1, 0]).expand(4, 0)).shape).toEqual([4, 0]);
+  });
   it('random ranges', () => {
     const x = zeros([3]);
     expect(() => x.uniform_(1, 0)).toThrow(
