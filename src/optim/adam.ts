@@ -4,6 +4,7 @@
  * @module
  */
 
+import { wasmAdamStep } from '../backends/wasm/optim.js';
 import type { FloatArray, TypedArray } from '../core/dtype.js';
 import { ValueError } from '../core/errors.js';
 import {
@@ -18,6 +19,7 @@ import {
   stateLike,
   stateTensor,
   validateOptions,
+  wasmUpdate,
 } from './optimizer.js';
 
 /** Options of `Adam` and `AdamW`. */
@@ -85,7 +87,9 @@ interface AdamCoeffs {
 
 // The element loops are separate small functions without per-element branches on options, so that
 // they stay fast whatever mix of variants and dtypes the process uses. Values are read back from the
-// arrays after writing so float32 state rounds like PyTorch's.
+// arrays after writing so float32 state rounds like PyTorch's. Large float32 parameters of the wasm
+// backend go through `adamStep` of assembly/optim.ts instead, which computes exactly what adamF32 and
+// adamL2F32 compute (bit-identical results, test/optim/float32-kernels.test.ts): change both together.
 
 /** Adam/AdamW update without an L2 term. */
 function adamKernel(pa: FloatArray, g: TypedArray, m: FloatArray, v: FloatArray, k: AdamCoeffs): void {
@@ -217,8 +221,12 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
         m instanceof Float32Array &&
         v instanceof Float32Array
       ) {
-        if (k.wd === 0) adamF32(pa, g, m, v, k);
-        else adamL2F32(pa, g, m, v, k);
+        // large parameters of the wasm backend: the WebAssembly kernel (the same float32 results)
+        const done = wasmUpdate(p, pa.length) && wasmAdamStep(pa, g, m, v, k);
+        if (!done) {
+          if (k.wd === 0) adamF32(pa, g, m, v, k);
+          else adamL2F32(pa, g, m, v, k);
+        }
       } else if (k.wd === 0) {
         adamKernel(pa, g, m, v, k);
       } else {

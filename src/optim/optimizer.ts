@@ -5,11 +5,14 @@
  * Updates run on the raw float arrays of the parameters and their state (no per-element
  * allocations): on the CPU backend a contiguous tensor is updated directly in its storage; other
  * tensors are read into a copy and written back. Either way the parameter stays the same object and
- * its `storage.version` is bumped, like any in-place op.
+ * its `storage.version` is bumped, like any in-place op. SGD, Adam and AdamW update large float32
+ * parameters of the `wasm` backend with WebAssembly kernels (src/backends/wasm/optim.ts; see
+ * `wasmUpdate`) that give the same results as their TypeScript loops.
  * @module
  */
 import { enableGrad, noGrad } from '../autograd/grad-mode.js';
 import { CpuStorage } from '../backends/cpu/storage.js';
+import { OPTIM_WASM_MIN } from '../backends/wasm/optim.js';
 import { allocArray, type FloatArray, isFloating, type TypedArray } from '../core/dtype.js';
 import { DTypeError, ShapeError, ValueError } from '../core/errors.js';
 import { fmt, numelOf, sameShape } from '../core/shape.js';
@@ -360,6 +363,15 @@ export function commit(t: Tensor, a: FloatArray): void {
     b.assign(t, new Tensor(b.fromArray(a), t.shape));
   }
   t.storage.version++;
+}
+
+/**
+ * True when the float32 update of parameter `p` (of `n` elements) runs in the WebAssembly kernels
+ * (src/backends/wasm/optim.ts, bit-identical to the TypeScript loops): parameters of the `wasm` backend
+ * with at least OPTIM_WASM_MIN elements. The `cpu` backend always runs the TypeScript loops.
+ */
+export function wasmUpdate(p: Tensor, n: number): boolean {
+  return n >= OPTIM_WASM_MIN && p.storage.backend.name === 'wasm';
 }
 
 /** A new zero (or `value`-filled) contiguous tensor shaped and typed like `p`, for optimizer state. */

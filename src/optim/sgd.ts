@@ -4,6 +4,7 @@
  * @module
  */
 
+import { wasmSgdMomentumStep, wasmSgdStep } from '../backends/wasm/optim.js';
 import type { FloatArray, TypedArray } from '../core/dtype.js';
 import { ValueError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
@@ -16,12 +17,16 @@ import {
   type ParamsInput,
   stateLike,
   validateOptions,
+  wasmUpdate,
   withDefaults,
 } from './optimizer.js';
 
 // The element loops are small separate functions without per-element branches on options; float32
 // parameters with float32 gradients (the common case) get their own copies so that their element
-// accesses stay monomorphic whatever other dtypes the process updates.
+// accesses stay monomorphic whatever other dtypes the process updates. Large float32 parameters of the
+// wasm backend go through `sgdStep`/`sgdMomentumStep` of assembly/optim.ts instead, which compute
+// exactly what sgdF32, sgdWdF32 and sgdMomentumF32 compute (bit-identical results,
+// test/optim/float32-kernels.test.ts): change both together.
 
 /**
  * Plain SGD without weight decay, float32: p -= slr·g (slr = ±lr, negative to maximise). Unrolled by
@@ -183,18 +188,23 @@ export class SGD extends Optimizer<SGDOptions> {
       if (!g) continue;
       const s = this.stateOf(p, () => ({}));
       const pa = openFloat(p);
+      // the WebAssembly kernels for large float32 parameters of the wasm backend (the same results)
+      const wasm = wasmUpdate(p, pa.length) && pa instanceof Float32Array && g instanceof Float32Array;
       if (momentum === 0) {
-        sgdKernel(pa, g, sign, wd, lr);
+        if (!(wasm && wasmSgdStep(pa, g, sign, wd, lr))) sgdKernel(pa, g, sign, wd, lr);
       } else {
         const first = s.momentumBuffer === undefined;
         const bt = first ? stateLike(p) : (s.momentumBuffer as Tensor);
         s.momentumBuffer = bt;
         const b = openFloat(bt);
         const k: MomentumCoeffs = { sign, wd, lr, momentum, keep: 1 - dampening, nesterov, first };
-        if (pa instanceof Float32Array && g instanceof Float32Array && b instanceof Float32Array) {
-          sgdMomentumF32(pa, g, b, k);
-        } else {
-          sgdMomentumKernel(pa, g, b, k);
+        const done = wasm && b instanceof Float32Array && wasmSgdMomentumStep(pa, g, b, k);
+        if (!done) {
+          if (pa instanceof Float32Array && g instanceof Float32Array && b instanceof Float32Array) {
+            sgdMomentumF32(pa, g, b, k);
+          } else {
+            sgdMomentumKernel(pa, g, b, k);
+          }
         }
         commit(bt, b);
       }

@@ -25,7 +25,7 @@ import {
 } from './kernels.generated.js';
 
 /** The exports of the kernel module (signatures of assembly/index.ts; pointers are byte offsets). */
-interface KernelExports {
+export interface KernelExports {
   sgemm(
     m: number,
     n: number,
@@ -43,6 +43,10 @@ interface KernelExports {
   ): void;
   sgemmWorkspace(m: number, n: number, k: number): number;
   runChunk(job: number, i: number, work: number): void;
+  // assembly/optim.ts (src/backends/wasm/optim.ts): float32 arrays at byte addresses, n, then scalars
+  sgdStep(p: number, g: number, n: number, ...scalars: number[]): void;
+  sgdMomentumStep(p: number, g: number, b: number, n: number, ...scalars: number[]): void;
+  adamStep(p: number, g: number, m: number, v: number, n: number, ...scalars: number[]): void;
 }
 
 const PAGE = 65536;
