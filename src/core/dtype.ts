@@ -50,6 +50,51 @@ export function allocArray(dtype: DType, size: number): TypedArray {
   }
 }
 
+/** Node's `Buffer` where it exists (for {@link allocArrayUninit}); undefined in browsers. */
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number) => Uint8Array } }).Buffer;
+
+/**
+ * Arrays from this many bytes up that {@link allocArrayUninit} takes uninitialised from Node (smaller
+ * ones cost little to zero, and `new` keeps them on V8's fast path).
+ */
+export const UNINIT_MIN_BYTES = 1 << 16;
+
+/**
+ * Allocates a typed array for `dtype` whose contents are unspecified (stale memory), for kernels that
+ * write every element: in Node, arrays of at least {@link UNINIT_MIN_BYTES} bytes come from
+ * `Buffer.allocUnsafeSlow` (its own ArrayBuffer, offset 0), which skips the zero fill that `new` does
+ * (about 0.1 ms per MB, plus the page faults of fresh memory); elsewhere, and for smaller arrays, this is
+ * {@link allocArray}. Never hand such an array out before every element is written.
+ * @throws OutOfMemoryError as {@link allocArray} does.
+ */
+export function allocArrayUninit(dtype: DType, size: number): TypedArray {
+  const bytes = size * (ITEM_BYTES[dtype] ?? 0);
+  if (
+    NodeBuffer?.allocUnsafeSlow === undefined ||
+    !(bytes >= UNINIT_MIN_BYTES) ||
+    !Number.isSafeInteger(size)
+  ) {
+    return allocArray(dtype, size);
+  }
+  let buffer: ArrayBufferLike;
+  try {
+    buffer = NodeBuffer.allocUnsafeSlow(bytes).buffer;
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return allocArray(dtype, size); // which throws the OutOfMemoryError (or allocates after all)
+  }
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(buffer, 0, size);
+    case 'float64':
+      return new Float64Array(buffer, 0, size);
+    case 'int32':
+      return new Int32Array(buffer, 0, size);
+    default:
+      return new Uint8Array(buffer, 0, size);
+  }
+}
+
 /** Throws a DTypeError naming `op` unless `dtype` is one of the supported dtypes. */
 export function checkDType(op: string, dtype: DType): void {
   if (!DTYPES.includes(dtype)) {

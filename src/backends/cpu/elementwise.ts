@@ -2,7 +2,7 @@
  * Elementwise CPU kernels: copy/cast, assign, fill, unary, binary, where.
  * @module
  */
-import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
+import { allocArrayUninit, type DType, type TypedArray } from '../../core/dtype.js';
 import { isContiguous, numelOf, type Shape } from '../../core/shape.js';
 import type { BinaryOp, UnaryOp, View } from '../backend.js';
 import { arr } from './storage.js';
@@ -53,7 +53,7 @@ export function contiguousData(x: View): TypedArray {
     if (x.offset === 0 && src.length === n) return src;
     return src.subarray(x.offset, x.offset + n);
   }
-  const out = allocArray(dtypeOf(src), n);
+  const out = allocArrayUninit(dtypeOf(src), n); // copyInto writes every element
   copyInto(out, 0, x);
   return out;
 }
@@ -449,7 +449,7 @@ export function reluBackwardKernel(grad: View, out: View): TypedArray {
   const G = contiguousData(grad);
   const Y = contiguousData(out);
   const n = G.length;
-  const o = allocArray(dtypeOf(G), n);
+  const o = allocArrayUninit(dtypeOf(G), n); // both loops write every element
   if (G instanceof Float32Array && Y instanceof Float32Array && o instanceof Float32Array) {
     // Branch-free: out > 0 exactly when its word is in [1, +Infinity's pattern] (NaN words are above).
     const g = words(G);
@@ -469,7 +469,7 @@ export function reluBackwardKernel(grad: View, out: View): TypedArray {
 export function unaryKernel(op: UnaryOp, x: View, out: DType): TypedArray {
   const src = contiguousData(x);
   const n = src.length;
-  const o = allocArray(out, n);
+  const o = allocArrayUninit(out, n); // every loop below writes every element
   if (src instanceof Float32Array && o instanceof Float32Array) {
     const loop = FLOAT32_UNARY[op];
     if (loop) {
@@ -678,7 +678,7 @@ function arithRowFloat32(
 
 /** Applies a binary op to two views already broadcast to `shape`. */
 export function binaryKernel(op: BinaryOp, a: View, b: View, shape: Shape, out: DType): TypedArray {
-  const o = allocArray(out, numelOf(shape));
+  const o = allocArrayUninit(out, numelOf(shape)); // the rows of forEachRow cover every element
   const A = arr(a);
   const B = arr(b);
   // Merging dims leaves the common broadcast patterns as rows with unit or zero inner strides:
@@ -715,7 +715,7 @@ export function binaryKernel(op: BinaryOp, a: View, b: View, shape: Shape, out: 
 
 /** `cond ? a : b` over views broadcast to `shape`. */
 export function whereKernel(cond: View, a: View, b: View, shape: Shape, out: DType): TypedArray {
-  const o = allocArray(out, numelOf(shape));
+  const o = allocArrayUninit(out, numelOf(shape)); // the rows of forEachRow cover every element
   const C = arr(cond);
   const A = arr(a);
   const B = arr(b);

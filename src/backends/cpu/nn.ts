@@ -5,7 +5,13 @@
  * the inner loops carry no bounds checks and nothing is allocated per element.
  * @module
  */
-import { allocArray, dtypeOfArray, type FloatArray, type TypedArray } from '../../core/dtype.js';
+import {
+  allocArray,
+  allocArrayUninit,
+  dtypeOfArray,
+  type FloatArray,
+  type TypedArray,
+} from '../../core/dtype.js';
 import { isContiguous } from '../../core/shape.js';
 import type { Pool2dWindow, View, Window2d } from '../backend.js';
 import { contiguousData } from './elementwise.js';
@@ -153,8 +159,9 @@ export function maxPool2dKernel(x: View, w: Pool2dWindow): { values: TypedArray;
   const [sN, sC, sH, sW] = strides4(x);
   const { inW, outH, outW } = w;
   const total = N * C * outH * outW;
-  const values = allocArray(dtypeOfArray(X), total);
-  const indices = new Int32Array(total);
+  // Both loops below write every output.
+  const values = allocArrayUninit(dtypeOfArray(X), total);
+  const indices = allocArrayUninit('int32', total) as Int32Array;
   if (
     !w.adaptive &&
     w.kh === 2 &&
@@ -299,7 +306,7 @@ export function avgPool2dKernel(x: View, w: Pool2dWindow): TypedArray {
   const { outH, outW } = w;
   const [ay, ax] = axes(w);
   const div = divisors(w, ay, ax);
-  const out = allocArray(dtypeOfArray(X), N * C * outH * outW);
+  const out = allocArrayUninit(dtypeOfArray(X), N * C * outH * outW); // every output is written
   let o = 0;
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {

@@ -16,12 +16,12 @@
  * kernels).
  * @module
  */
+import { allocArrayUninit } from '../../core/dtype.js';
 import type { View, Window2d } from '../backend.js';
 import { copyInto } from '../cpu/elementwise.js';
 import { arr } from '../cpu/storage.js';
 import { PARALLEL_MIN_FLOPS } from './job.js';
 import { HEAP_BASE, type WasmKernels } from './kernels.js';
-import { freshArray } from './matmul.js';
 import { type GemmPool, JOB } from './pool.js';
 
 /** Word offsets of the argument block that `convChunk` reads (kept in sync with A_* in assembly/conv.ts). */
@@ -292,7 +292,7 @@ function runByGroups(
   const o = outAt >> 2;
   let result: Float32Array = new Float32Array(0);
   const allocate = () => {
-    result = freshArray(N * perSample);
+    result = mappedArray(N * perSample);
   };
   for (let n0 = 0; n0 < N; n0 += nb0) {
     const nb = Math.min(nb0, N - n0);
@@ -302,6 +302,24 @@ function runByGroups(
     result.set(heap.subarray(o, o + nb * perSample), n0 * perSample);
   }
   return result;
+}
+
+/**
+ * A new Float32Array of n floats for a result that will be written whole: without a zero fill
+ * (allocArrayUninit), and with one word written per 4 KiB so that the page faults of fresh memory are
+ * taken here, while the workers compute, rather than in the copy out.
+ */
+function mappedArray(n: number): Float32Array {
+  const out = allocArrayUninit('float32', n) as Float32Array;
+  for (let i = 0; i < n; i += 1024) out[i] = 0;
+  return out;
+}
+
+/** A new array holding the n floats at byte `at` (`new` + `set`: slicing a view of shared memory is slower in V8). */
+function copyOut(heap: Float32Array, at: number, n: number): Float32Array {
+  const out = allocArrayUninit('float32', n) as Float32Array;
+  out.set(heap.subarray(at >> 2, (at >> 2) + n));
+  return out;
 }
 
 /** Plans for a batch of N samples in groups of nb0: the first group's and the last one's. */
@@ -463,10 +481,10 @@ export function wasmConv2dBackwardWeight(
     const plan = nb === nb0 ? full : last;
     runConv(kernels, pool, WEIGHT_GRAD, args, nb, plan, workAt, what);
     const count = Math.ceil(nb / plan.size);
-    if (count === 1 && N === nb) return heap.slice(partAt >> 2, (partAt >> 2) + n);
+    if (count === 1 && N === nb) return copyOut(heap, partAt, n);
     // dW (+)= the partials, summed in order: a [1, count] row of ones times the [count, n] partials.
     const one = argsAt + 4 * ONE_WORD;
     kernels.sgemm(1, n, count, one, 0, 0, partAt, n, 1, dwAt, n, n0 > 0, workAt);
   }
-  return heap.slice(dwAt >> 2, (dwAt >> 2) + n);
+  return copyOut(heap, dwAt, n);
 }

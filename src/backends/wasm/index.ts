@@ -35,6 +35,7 @@ import {
   wasmConvApplies,
 } from './conv.js';
 import { wasmUnsupportedReason } from './detect.js';
+import { wasmElementwiseKernels } from './elementwise.js';
 import { precompileKernels, WasmKernels } from './kernels.js';
 import { wasmMatmul, wasmMatmulFixedRight } from './matmul.js';
 import { GemmPool, getNumThreads, setNumThreads, threadPoolUnsupportedReason } from './pool.js';
@@ -211,6 +212,12 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
     new CpuStorage(backend, 'float32', inWasm(op, what, run));
   const backend: Backend = {
     ...delegateTo(cpu, () => backend),
+    ...wasmElementwiseKernels(
+      kernels,
+      cpu,
+      () => backend,
+      (r) => adopt(backend, r),
+    ),
     name: 'wasm',
     matmul(a: View, b: View, out: DType): Storage {
       if (out !== 'float32') return adopt(backend, cpu.matmul(a, b, out)) as Storage;

@@ -47,6 +47,29 @@ export interface KernelExports {
   sgdStep(p: number, g: number, n: number, ...scalars: number[]): void;
   sgdMomentumStep(p: number, g: number, b: number, n: number, ...scalars: number[]): void;
   adamStep(p: number, g: number, m: number, v: number, n: number, ...scalars: number[]): void;
+  // assembly/elementwise.ts (see src/backends/wasm/elementwise.ts)
+  reluF32(x: number, n: number): void;
+  reluBackwardF32(g: number, y: number, n: number): void;
+  maxPool2x2F32(
+    x: number,
+    v: number,
+    i: number,
+    planes: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+  ): void;
+  maxPool2x2BackwardF32(
+    g: number,
+    i: number,
+    o: number,
+    planes: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+  ): number;
 }
 
 const PAGE = 65536;
@@ -294,5 +317,10 @@ export class WasmKernels {
    */
   runChunk(i: number, work: number): void {
     this.exports.runChunk(JOB_AT, i, work);
+  }
+
+  /** The module's exports, for kernels without a wrapper here (assembly/elementwise.ts and others). */
+  get kernelExports(): KernelExports {
+    return this.exports;
   }
 }
