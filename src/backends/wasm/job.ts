@@ -3,7 +3,8 @@
  * `sgemmChunk` (assembly/parallel.ts) on the calling thread alone or split over the worker pool
  * (src/backends/wasm/pool.ts): a batch by groups of whole products, a single product (or a batch summed
  * into one C) by blocks of rows of C (when m >= n; each thread then packs all of B, k n copies per thread
- * against m n k / threads multiply-adds) or of columns.
+ * against m n k / threads multiply-adds) or of columns. Every chunk computes each element of C with the
+ * same sequence of operations, so the result does not depend on the split.
  * @module
  */
 import type { WasmKernels } from './kernels.js';
@@ -16,8 +17,12 @@ import { type GemmPool, JOB, MODE_BATCH, MODE_COLS, MODE_ROWS } from './pool.js'
 export const PARALLEL_MIN_FLOPS = 2 * 112 * 112 * 112;
 /** Chunks per thread of a split product (more balance the load on a busy machine, but each repacks). */
 const CHUNKS_PER_THREAD = 2;
-/** Register tile of the kernel (assembly/gemm.ts): row blocks are multiples of MR, column blocks of NR. */
+/**
+ * Register tile of the kernel (assembly/gemm.ts: MR x NR, MR_RELAXED x NR in the relaxed-SIMD build): row
+ * blocks are multiples of the tile's rows, column blocks of NR.
+ */
 const MR = 5;
+const MR_RELAXED = 6;
 const NR = 8;
 
 /**
@@ -65,45 +70,46 @@ function align16(x: number): number {
 
 /** Plans `job` for up to `threads` threads (1 when no pool is given or the product is small). */
 export function planJob(kernels: WasmKernels, job: GemmJob, pool: GemmPool | null, threads: number): JobPlan {
-  const p = planChunks(kernels, job, pool, threads);
-  const serial = align16(kernels.sgemmWorkspace(job.m, job.n, job.k));
-  return { ...p, bytes: Math.max(serial, p.threads * p.stride) };
-}
-
-function planChunks(
-  kernels: WasmKernels,
-  job: GemmJob,
-  pool: GemmPool | null,
-  threads: number,
-): Omit<JobPlan, 'bytes'> {
   const { m, n, k, batch } = job;
+  const serial = align16(kernels.sgemmWorkspace(m, n, k));
   const flops = 2 * batch * m * n * k;
   const t = pool !== null && threads > 1 && flops >= PARALLEL_MIN_FLOPS ? threads : 1;
   const summed = job.cBs === 0 && batch > 1;
   if (t === 1) {
-    const mode = summed ? MODE_ROWS : MODE_BATCH;
+    const size = summed ? m : batch;
     return {
-      mode,
-      size: summed ? m : batch,
+      mode: summed ? MODE_ROWS : MODE_BATCH,
+      size,
       chunks: 1,
       threads: 1,
-      stride: align16(kernels.sgemmWorkspace(m, n, k)),
+      stride: serial,
+      bytes: serial,
     };
   }
   const target = t * CHUNKS_PER_THREAD;
+  let mode: number;
+  let size: number;
+  let stride: number;
+  let chunks: number;
   if (batch > 1 && !summed) {
-    const size = Math.ceil(batch / Math.min(batch, target));
-    const stride = align16(kernels.sgemmWorkspace(m, n, k));
-    return { mode: MODE_BATCH, size, chunks: Math.ceil(batch / size), threads: t, stride };
+    mode = MODE_BATCH;
+    size = Math.ceil(batch / Math.min(batch, target));
+    stride = serial;
+    chunks = Math.ceil(batch / size);
+  } else if (m >= n) {
+    // Row blocks of whole register tiles (6 rows in the relaxed-SIMD build, 5 in the other).
+    const mr = kernels.relaxed ? MR_RELAXED : MR;
+    mode = MODE_ROWS;
+    size = Math.max(mr, Math.ceil(m / target / mr) * mr);
+    stride = align16(kernels.sgemmWorkspace(size, n, k));
+    chunks = Math.ceil(m / size);
+  } else {
+    mode = MODE_COLS;
+    size = Math.max(NR, Math.ceil(n / target / NR) * NR);
+    stride = align16(kernels.sgemmWorkspace(m, size, k));
+    chunks = Math.ceil(n / size);
   }
-  if (m >= n) {
-    const size = Math.max(MR, Math.ceil(m / target / MR) * MR);
-    const stride = align16(kernels.sgemmWorkspace(size, n, k));
-    return { mode: MODE_ROWS, size, chunks: Math.ceil(m / size), threads: t, stride };
-  }
-  const size = Math.max(NR, Math.ceil(n / target / NR) * NR);
-  const stride = align16(kernels.sgemmWorkspace(m, size, k));
-  return { mode: MODE_COLS, size, chunks: Math.ceil(n / size), threads: t, stride };
+  return { mode, size, chunks, threads: t, stride, bytes: Math.max(serial, t * stride) };
 }
 
 /** Bytes of workspace a plan needs (for all its threads). */
@@ -115,6 +121,19 @@ export function planBytes(plan: JobPlan): number {
 function describe(job: GemmJob): string {
   const { m, n, k, batch } = job;
   return `a ${batch > 1 ? `${batch} x ` : ''}[${m}, ${k}] x [${k}, ${n}] product`;
+}
+
+/** The job block view of each set of kernels (`kernels.jobWords()` allocates a view per call). */
+const jobWordsOf = new WeakMap<WasmKernels, Int32Array>();
+
+/** The job block of `kernels`, a view taken again only after a memory growth detached the old one. */
+function jobWords(kernels: WasmKernels): Int32Array {
+  let w = jobWordsOf.get(kernels);
+  if (w === undefined || w.length === 0) {
+    w = kernels.jobWords();
+    jobWordsOf.set(kernels, w);
+  }
+  return w;
 }
 
 /**
@@ -132,7 +151,7 @@ export function runJob(
   work: number,
   meanwhile?: () => void,
 ): void {
-  const w = kernels.jobWords();
+  const w = jobWords(kernels);
   w[JOB.m] = job.m;
   w[JOB.n] = job.n;
   w[JOB.k] = job.k;
@@ -153,7 +172,7 @@ export function runJob(
   w[JOB.size] = plan.size;
   w[JOB.kind] = 0;
   if (plan.threads > 1 && pool !== null) {
-    pool.run(plan.chunks, work, plan.stride, plan.threads, describe(job), 'wasm matmul', meanwhile);
+    pool.run(plan.chunks, work, plan.stride, plan.threads, () => describe(job), 'wasm matmul', meanwhile);
   } else {
     for (let i = 0; i < plan.chunks; i++) kernels.runChunk(i, work);
   }

@@ -11,7 +11,14 @@
  * which idle workers wait. Every thread claims chunk indices by compare-and-swap on CLAIM; a claim only
  * succeeds while CLAIM still carries the tag of the job whose SEQ the thread read, so a thread that woke
  * late never runs a chunk of a newer job with stale parameters. Each finished (or failed) chunk bumps
- * FINISHED, which the main thread waits on.
+ * FINISHED, which the main thread waits on. Once every chunk is done the main thread closes CLAIM (chunk
+ * index CLOSED under the same tag), so that a thread still holding that job's SEQ cannot claim anything
+ * while the main thread writes the next job (it would otherwise see the new CHUNKS under the old tag).
+ *
+ * Hand-off: a worker that runs out of chunks polls SEQ for `spinMs` (0.2 ms) before it sleeps in
+ * `Atomics.wait`, so the products of a training step, a fraction of a millisecond apart, start without a
+ * futex wake-up. On busy cores (other processes) a polling worker that finds it was descheduled sleeps at
+ * once.
  *
  * Faults: a chunk that throws in a worker is counted as failed; a worker that exits in the middle of a
  * chunk (process.exit, an uncaught error) reports that chunk as failed from its `exit` handler. The op
@@ -21,8 +28,11 @@
  * claims nothing: the main thread does the work meanwhile.
  *
  * The main entry must not import Node built-ins, so `node:worker_threads` and `node:os` are reached only
- * through `process.getBuiltinModule` (Node >= 20.16), at run time, when it exists. Browsers (Web Workers,
- * which also need cross-origin isolation and cannot block the main thread) run single-threaded for now.
+ * through `process.getBuiltinModule` (Node >= 20.16), at run time, when it exists. In browsers the workers
+ * are Web Workers started from a blob: URL and sent the module and the memory in a message; that needs a
+ * cross-origin isolated page (COOP/COEP headers, for SharedArrayBuffer), and elsewhere products run on one
+ * thread. A browser's main thread may not block in `Atomics.wait`, so there it polls for the workers'
+ * last chunks instead; a Web Worker that dies cannot say so, so the stall watchdog covers it.
  * @module
  */
 import type { Worker as NodeWorker } from 'node:worker_threads';
@@ -44,13 +54,24 @@ const FAULT_MODE = 10;
 /** Words 16..31: chunks computed by thread 0..15 since the pool started (statistics for tests). */
 const STATS = 16;
 const CONTROL_WORDS = 32;
-/** Milliseconds a worker polls for the next job before it sleeps in Atomics.wait. */
+/**
+ * Milliseconds a worker polls for the next job before it sleeps in Atomics.wait (default of
+ * GemmPoolOptions.spinMs): longer than the gaps between the products of a small training step (about
+ * 0.1 ms between the two large products of the MLP step, whose other kernels and optimizer step run in
+ * between), and short, because on busy cores a polling worker takes CPU time from the main thread
+ * (measured on the 2-core dev machine under load 5-7, MLP training steps: 0.2 ms did better than 0.3 ms,
+ * and 1 ms made them slower on average than 0.2 ms).
+ */
 const WORKER_SPIN_MS = 0.2;
+/** A gap in milliseconds between two polls of a spinning worker that shows it was descheduled. */
+const PREEMPTED_MS = 0.05;
 /** Milliseconds the main thread polls for the workers' last chunks before it sleeps in Atomics.wait. */
 const MAIN_SPIN_MS = 2;
 
 /** FAIL_CODE of a chunk that threw (as opposed to the exit code of a worker that died). */
 const THREW = -1000;
+/** Chunk index of a closed CLAIM word: no chunk can be claimed (see the protocol above). */
+const CLOSED = 0xfffff;
 
 /**
  * Word offsets of the job block read by `runChunk` (assembly/parallel.ts): `kind` 0 is an SGEMM whose
@@ -85,27 +106,17 @@ export const MODE_BATCH = 0;
 export const MODE_ROWS = 1;
 export const MODE_COLS = 2;
 
-/** The code each worker runs (CommonJS, evaluated by `new Worker(code, { eval: true })`). */
-const WORKER_SOURCE = `'use strict';
-const { workerData, parentPort } = process.getBuiltinModule('node:worker_threads');
-const { module, memory, tid, controlAt, controlWords, jobAt } = workerData;
+/**
+ * The loop every worker runs, as the body of `work(init, ready, exit)`: `init` holds the module, the
+ * memory and the worker's parameters, `ready()` tells the main thread it is running, `exit(code)` ends the
+ * worker abruptly (fault injection for tests). `current` (declared by the host code) is the chunk being
+ * computed, -1 between chunks.
+ */
+const WORKER_LOOP = `
+const { module, memory, tid, controlAt, controlWords, jobAt, spinMs } = init;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const ctl = new Int32Array(memory.buffer, controlAt, controlWords);
-let current = -1;
-const fail = (code) => {
-  Atomics.compareExchange(ctl, ${FAIL_TID}, 0, tid);
-  Atomics.compareExchange(ctl, ${FAIL_CODE}, 0, code);
-  Atomics.add(ctl, ${FAILED}, 1);
-  Atomics.add(ctl, ${FINISHED}, 1);
-  Atomics.notify(ctl, ${FINISHED});
-};
-process.on('exit', (code) => {
-  if (current >= 0) {
-    current = -1;
-    fail(code === 0 ? 1 : code);
-  }
-});
-parentPort.postMessage('ready');
+ctl = new Int32Array(memory.buffer, controlAt, controlWords);
+ready();
 for (;;) {
   const seq = Atomics.load(ctl, ${SEQ});
   const tag = seq & 0xfff;
@@ -120,7 +131,7 @@ for (;;) {
     if (Atomics.load(ctl, ${FAULT_TID}) === tid) {
       const mode = Atomics.load(ctl, ${FAULT_MODE});
       Atomics.store(ctl, ${FAULT_TID}, 0);
-      if (mode === 1) process.exit(7);
+      if (mode === 1) exit(7);
       if (mode === 2) throw new Error('injected fault');
     }
     try {
@@ -135,11 +146,78 @@ for (;;) {
     }
   }
   // Spin a little before sleeping: back-to-back products (a training step) then start without the
-  // tens of microseconds a futex wake-up costs.
-  const until = performance.now() + ${WORKER_SPIN_MS};
-  while (Atomics.load(ctl, ${SEQ}) === seq && performance.now() < until) {}
+  // tens of microseconds a futex wake-up costs. A gap between two polls means this thread was
+  // descheduled: the cores are busy with other work, where a spinning worker only delays its own next
+  // chunk (it has used up its share), so it sleeps at once.
+  let last = performance.now();
+  const until = last + spinMs;
+  while (Atomics.load(ctl, ${SEQ}) === seq) {
+    const now = performance.now();
+    if (now >= until || now - last > ${PREEMPTED_MS}) break;
+    last = now;
+  }
   Atomics.wait(ctl, ${SEQ}, seq);
 }
+`;
+
+/** Reports the failure of the current chunk (`code`: THREW, or an exit code) and wakes the main thread. */
+const WORKER_FAIL = `
+let ctl = null;
+let current = -1;
+const fail = (code) => {
+  Atomics.compareExchange(ctl, ${FAIL_TID}, 0, init.tid);
+  Atomics.compareExchange(ctl, ${FAIL_CODE}, 0, code);
+  Atomics.add(ctl, ${FAILED}, 1);
+  Atomics.add(ctl, ${FINISHED}, 1);
+  Atomics.notify(ctl, ${FINISHED});
+};
+`;
+
+/**
+ * The code of a Node worker (CommonJS, evaluated by `new Worker(code, { eval: true })`). A worker that
+ * exits in the middle of a chunk reports it from its `exit` handler.
+ */
+const NODE_WORKER_SOURCE = `'use strict';
+const { workerData: init, parentPort } = process.getBuiltinModule('node:worker_threads');
+${WORKER_FAIL}
+process.on('exit', (code) => {
+  if (current >= 0) {
+    current = -1;
+    fail(code === 0 ? 1 : code);
+  }
+});
+const ready = () => parentPort.postMessage('ready');
+const exit = (code) => process.exit(code);
+${WORKER_LOOP}`;
+
+/**
+ * The code of a Web Worker (a classic script from a blob: URL), started by a message with the same `init`
+ * as a Node worker's workerData. A Web Worker cannot exit in the middle of its loop, so an injected exit
+ * reports the chunk as failed by the exit code itself and then leaves the loop for good, as does an
+ * uncaught exception (reported with code 1, like a Node worker's exit); the pool then replaces the worker.
+ */
+const WEB_WORKER_SOURCE = `'use strict';
+self.onmessage = (event) => {
+  self.onmessage = null;
+  const init = event.data;
+  ${WORKER_FAIL}
+  const ready = () => self.postMessage('ready');
+  const exit = (code) => {
+    current = -1;
+    fail(code);
+    throw new Error('worker exit ' + code);
+  };
+  try {
+    ${WORKER_LOOP}
+  } catch (e) {
+    // the loop is over (as a Node worker's thread would be): report the chunk it held, like a Node exit
+    if (current >= 0) {
+      current = -1;
+      fail(1);
+    }
+    throw e;
+  }
+};
 `;
 
 /** The parts of Node's `process` used here, looked up at run time (absent in browsers). */
@@ -163,11 +241,65 @@ function workerThreads(): typeof import('node:worker_threads') | null {
   }
 }
 
+/** The Web Worker API of a browser (or of a worker inside one), or null. */
+interface WebWorkerApi {
+  Worker: new (url: string, options?: { name?: string }) => WebWorkerLike;
+  createObjectURL: (blob: Blob) => string;
+}
+
+/** The parts of a Web Worker used here. */
+interface WebWorkerLike {
+  postMessage(message: unknown): void;
+  terminate(): void;
+  onmessage: ((event: unknown) => void) | null;
+  onerror: ((event: { message?: string; preventDefault?: () => void }) => void) | null;
+}
+
+/** The Web Worker API outside Node, or null. */
+function webWorkers(): WebWorkerApi | null {
+  if (nodeProcess() !== undefined) return null;
+  const g = globalThis as {
+    Worker?: WebWorkerApi['Worker'];
+    Blob?: unknown;
+    URL?: { createObjectURL?: (blob: Blob) => string };
+  };
+  if (typeof g.Worker !== 'function' || typeof g.Blob !== 'function') return null;
+  const create = g.URL?.createObjectURL;
+  if (typeof create !== 'function') return null;
+  return { Worker: g.Worker, createObjectURL: (blob) => create.call(g.URL, blob) };
+}
+
 /** Why this runtime cannot run the SGEMM worker pool, or null when it can. Never throws. */
 export function threadPoolUnsupportedReason(): string | null {
-  if (nodeProcess() === undefined) return 'worker threads are only used in Node for now';
-  if (workerThreads() === null) return 'node:worker_threads is not reachable (needs Node >= 20.16)';
-  return null;
+  try {
+    if (nodeProcess() !== undefined) {
+      return workerThreads() === null ? 'node:worker_threads is not reachable (needs Node >= 20.16)' : null;
+    }
+    if (webWorkers() === null) return 'Web Workers (with Blob URLs) are not available here';
+    if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) {
+      return 'the page is not cross-origin isolated (COOP/COEP headers), so it cannot share memory with Web Workers';
+    }
+    return null;
+  } catch (e) {
+    return `worker threads are not available (${e instanceof Error ? e.message : String(e)})`;
+  }
+}
+
+/**
+ * Whether this thread may block in `Atomics.wait` (not on a browser's main thread, where only polling
+ * is allowed). Checked once.
+ */
+let blockingAllowed: boolean | undefined;
+function canBlock(): boolean {
+  if (blockingAllowed === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      blockingAllowed = true;
+    } catch {
+      blockingAllowed = false;
+    }
+  }
+  return blockingAllowed;
 }
 
 /** Cores available to this process (Node's `os.availableParallelism`), or 1 when unknown. */
@@ -176,7 +308,8 @@ function cores(): number {
     const os = nodeProcess()?.getBuiltinModule?.('node:os') as
       | { availableParallelism?: () => number; cpus?: () => unknown[] }
       | undefined;
-    const n = os?.availableParallelism?.() ?? os?.cpus?.().length ?? 1;
+    const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+    const n = os?.availableParallelism?.() ?? os?.cpus?.().length ?? nav?.hardwareConcurrency ?? 1;
     return Math.max(1, Math.floor(n));
   } catch {
     return 1;
@@ -192,7 +325,8 @@ let requested: number | null = null;
  * Sets how many threads (the calling thread included) the `wasm` backend uses for a large float32 matrix
  * product. 1 turns threading off; the default is the number of available cores (at most 8). Takes effect
  * on the next product; extra worker threads are stopped, missing ones are started when next needed.
- * Where worker threads are unavailable (browsers, for now) products stay single-threaded whatever is set.
+ * Where worker threads are unavailable (see {@link threadPoolUnsupportedReason}: e.g. a browser page that is
+ * not cross-origin isolated) products stay single-threaded whatever is set.
  * @throws ValueError when `n` is not an integer >= 1.
  */
 export function setNumThreads(n: number): void {
@@ -213,7 +347,8 @@ const pools = new Set<GemmPool>();
 
 /** One worker of a pool. */
 interface Slot {
-  worker: NodeWorker;
+  /** A Node worker_threads Worker, or a Web Worker. */
+  worker: NodeWorker | WebWorkerLike;
   /** Resolves once the worker has instantiated the kernels and entered its loop. */
   ready: Promise<void>;
   dead: boolean;
@@ -225,6 +360,8 @@ interface Slot {
 export interface GemmPoolOptions {
   /** Milliseconds without any finished chunk after which a product gives up (default 60 s). */
   stallMs?: number;
+  /** Milliseconds an idle worker polls for the next job before it sleeps (default 0.2; for benchmarks). */
+  spinMs?: number;
 }
 
 /** A worker pool bound to one set of kernels (one shared memory). */
@@ -232,6 +369,7 @@ export class GemmPool {
   private readonly ctl: Int32Array;
   private readonly slots: (Slot | null)[] = [];
   private readonly stallMs: number;
+  private readonly spinMs: number;
 
   /** @throws Error when the kernels' memory is not shared or worker threads are unavailable. */
   constructor(
@@ -245,6 +383,7 @@ export class GemmPool {
     // valid when the memory grows.
     this.ctl = new Int32Array(kernels.memory.buffer, CONTROL_AT, CONTROL_WORDS);
     this.stallMs = options.stallMs ?? 60_000;
+    this.spinMs = options.spinMs ?? WORKER_SPIN_MS;
     pools.add(this);
   }
 
@@ -253,25 +392,60 @@ export class GemmPool {
     return this.slots.filter((s) => s !== null && !s.dead).length;
   }
 
-  /** The Node Worker objects (for tests: to terminate one behind the pool's back). */
+  /** The Node Worker objects (for tests: to terminate one behind the pool's back); none in browsers. */
   workerObjects(): NodeWorker[] {
-    return this.slots.filter((s): s is Slot => s !== null && !s.dead).map((s) => s.worker);
+    return this.slots
+      .filter((s): s is Slot => s !== null && !s.dead)
+      .map((s) => s.worker)
+      .filter((w): w is NodeWorker => 'threadId' in w);
+  }
+
+  /** What a worker needs to start: the module, the memory and its parameters (see WORKER_LOOP). */
+  private initOf(tid: number): Record<string, unknown> {
+    return {
+      module: this.kernels.module,
+      memory: this.kernels.memory,
+      tid,
+      controlAt: CONTROL_AT,
+      controlWords: CONTROL_WORDS,
+      jobAt: JOB_AT,
+      spinMs: this.spinMs,
+    };
+  }
+
+  /** The blob: URL of the Web Worker script (made once per pool). */
+  private webWorkerUrl: string | null = null;
+
+  /** Starts a Web Worker (browsers): it boots asynchronously and claims chunks once running. */
+  private spawnWeb(tid: number, web: WebWorkerApi): Slot {
+    this.webWorkerUrl ??= web.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: 'text/javascript' }));
+    const worker = new web.Worker(this.webWorkerUrl, { name: `neurite-wasm-${tid}` });
+    let resolveReady: () => void = () => {};
+    const slot: Slot = {
+      worker,
+      ready: new Promise<void>((resolve) => {
+        resolveReady = resolve;
+      }),
+      dead: false,
+      error: null,
+    };
+    worker.onmessage = () => resolveReady();
+    worker.onerror = (e) => {
+      slot.error = e.message ?? 'error in the worker';
+      e.preventDefault?.();
+    };
+    worker.postMessage(this.initOf(tid));
+    return slot;
   }
 
   private spawn(tid: number): Slot {
     const wt = workerThreads();
-    if (wt === null) throw new Error('GemmPool: node:worker_threads is not reachable');
-    const worker = new wt.Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        module: this.kernels.module,
-        memory: this.kernels.memory,
-        tid,
-        controlAt: CONTROL_AT,
-        controlWords: CONTROL_WORDS,
-        jobAt: JOB_AT,
-      },
-    });
+    if (wt === null) {
+      const web = webWorkers();
+      if (web !== null) return this.spawnWeb(tid, web);
+      throw new Error('GemmPool: neither node:worker_threads nor Web Workers are reachable');
+    }
+    const worker = new wt.Worker(NODE_WORKER_SOURCE, { eval: true, workerData: this.initOf(tid) });
     worker.unref();
     let resolveReady: () => void = () => {};
     const slot: Slot = {
@@ -342,7 +516,8 @@ export class GemmPool {
   /**
    * Runs chunks 0..chunks-1 of the job in the job block (written with `kernels.jobWords()`) on `threads`
    * threads (this one included), thread t using the workspace at `workBase + t * workStride`, and returns
-   * when all are done. `what` describes the job and `op` the caller for error messages. `meanwhile`, when
+   * when all are done. `what` describes the job (or makes the description, called only for an error) and
+   * `op` names the caller for error messages. `meanwhile`, when
    * given, runs on this thread once the workers have been woken, before it claims chunks (work that
    * overlaps the job, such as allocating the result); what it throws is rethrown once every chunk is done.
    * @throws Error naming `op`, the worker and `what` when a chunk failed or a worker died (it is
@@ -353,11 +528,12 @@ export class GemmPool {
     workBase: number,
     workStride: number,
     threads: number,
-    what: string,
+    what: string | (() => string),
     op = 'wasm matmul',
     meanwhile?: () => void,
   ): void {
-    if (chunks >= 1 << 20) throw new Error(`GemmPool: too many chunks (${chunks})`);
+    const describe = (): string => (typeof what === 'string' ? what : what());
+    if (chunks >= CLOSED) throw new Error(`GemmPool: too many chunks (${chunks})`);
     this.trim(threads - 1);
     this.ensure(threads - 1);
     const ctl = this.ctl;
@@ -402,21 +578,24 @@ export class GemmPool {
     let since = performance.now();
     const spinUntil = since + MAIN_SPIN_MS;
     while (seen < chunks && performance.now() < spinUntil) seen = Atomics.load(ctl, FINISHED);
+    const block = canBlock();
     while (seen < chunks) {
-      Atomics.wait(ctl, FINISHED, seen, 100);
+      if (block) Atomics.wait(ctl, FINISHED, seen, 100);
       const now = Atomics.load(ctl, FINISHED);
       if (now !== seen) {
         seen = now;
         since = performance.now();
       } else if (performance.now() - since > this.stallMs) {
         // Nothing finished for too long: stop every worker (they are started again for the next product).
+        Atomics.store(ctl, CLAIM, (tag << 20) | CLOSED);
         this.trim(0);
         throw new Error(
-          `${op}: worker threads stopped responding during ${what} (${chunks - seen} of ${chunks} chunks ` +
+          `${op}: worker threads stopped responding during ${describe()} (${chunks - seen} of ${chunks} chunks ` +
             `unfinished after ${this.stallMs} ms); the workers were restarted`,
         );
       }
     }
+    Atomics.store(ctl, CLAIM, (tag << 20) | CLOSED);
     if (mainError !== null) throw mainError;
     if (Atomics.load(ctl, FAILED) > 0) {
       const tid = Atomics.load(ctl, FAIL_TID);
@@ -424,14 +603,14 @@ export class GemmPool {
       const slot = this.slots[tid - 1];
       const detail = slot?.error ? `: ${slot.error}` : '';
       if (code === THREW) {
-        throw new Error(`${op}: worker thread ${tid} failed during ${what}${detail}`);
+        throw new Error(`${op}: worker thread ${tid} failed during ${describe()}${detail}`);
       }
       // The worker died: replace it now (its thread is gone or going).
       if (slot) void slot.worker.terminate();
       this.slots[tid - 1] = null;
       this.ensure(threads - 1);
       throw new Error(
-        `${op}: worker thread ${tid} died (exit code ${code}) during ${what}; ` +
+        `${op}: worker thread ${tid} died (exit code ${code}) during ${describe()}; ` +
           'it has been replaced, the call can be retried',
       );
     }
