@@ -1,5 +1,6 @@
 // Entry of the WebAssembly kernels of Neurite's `wasm` backend (compiled by scripts/build-wasm.ts).
 export { sgemm, sgemmWorkspace } from './gemm';
 export { runChunk, sgemmChunk } from './parallel';
+export { lstmBackwardStep, lstmForwardStep, lstmMath } from './lstm';
 export { maxPool2x2BackwardF32, maxPool2x2F32, reluBackwardF32, reluF32 } from './elementwise';
 export { adamStep, sgdMomentumStep, sgdStep } from './optim';

@@ -28,6 +28,30 @@ export interface View {
   readonly offset: number;
 }
 
+/** What Backend.lstmLayer returns (fresh arrays, owned by the caller). */
+export interface LstmLayerRun {
+  /**
+   * The h states as T + 1 slots of [B, H]: the initial state in slot 0 (slot T when reversed), h_t of
+   * step t in slot t + 1 (slot t when reversed).
+   */
+  h: Float32Array;
+  /** The state after the last step processed, [B, H] each. */
+  hN: Float32Array;
+  cN: Float32Array;
+  /**
+   * With `keep`: the gradients [x, wih, whh, bias, h0, c0] (null where `needs` says false or the operand
+   * was null) from those of the output [T, B, H], of hN and of cN (each may be null: zero).
+   */
+  backward:
+    | ((
+        gOut: View | null,
+        gH: View | null,
+        gC: View | null,
+        needs: readonly boolean[],
+      ) => (Float32Array | null)[])
+    | null;
+}
+
 /** Elementwise unary kernels. */
 export type UnaryOp =
   | 'neg'
@@ -162,6 +186,23 @@ export interface Backend {
    * function is in use. Callers fall back to `matmul` where a backend lacks it.
    */
   matmulFixedRight?(b: View, out: DType): (a: View) => Storage;
+  /**
+   * Optional: a whole float32 LSTM layer in one direction, time loop and backward inside (`lstmLayer` in
+   * src/nn/functional/rnn-cell.ts uses it where present, else its own loop): x [T, B, I] (T, B > 0),
+   * wih [4H, I], whh [4H, H], bias [4H] (null: none), h0, c0 [B, H] (null: zeros), gates i, f, g, o; with
+   * `reverse` the steps run from t = T - 1 down to 0. `keep`: also return the backward (which may be run
+   * more than once). The operands' data must not change until the last backward.
+   */
+  lstmLayer?(
+    x: View,
+    wih: View,
+    whh: View,
+    bias: View | null,
+    h0: View | null,
+    c0: View | null,
+    reverse: boolean,
+    keep: boolean,
+  ): LstmLayerRun;
 
   /** out[...i, j, k...] = x[...i, index[...i,j,k...], k...] along `dim`; index int32 with index.shape (may be smaller than x's in other dims). */
   gather(x: View, dim: number, index: View): Storage;

@@ -37,6 +37,7 @@ import {
 import { wasmUnsupportedReason } from './detect.js';
 import { wasmElementwiseKernels } from './elementwise.js';
 import { precompileKernels, WasmKernels } from './kernels.js';
+import { wasmLstmLayer } from './lstm.js';
 import { wasmMatmul, wasmMatmulFixedRight } from './matmul.js';
 import { GemmPool, getNumThreads, setNumThreads, threadPoolUnsupportedReason } from './pool.js';
 
@@ -238,6 +239,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
           () => `float32 ${shapeText(a)} x ${shapeText(b)}`,
           () => product(a),
         );
+    },
+    lstmLayer(x, wih, whh, bias, h0, c0, reverse, keep) {
+      return wasmLstmLayer(kernels, threading(), x, wih, whh, bias, h0, c0, reverse, keep);
     },
     conv2d(x: View, weight: View, bias: View | null, w: Window2d, groups: number): Storage {
       if (!wasmConvApplies(groups, x, weight, bias)) {

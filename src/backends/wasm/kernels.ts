@@ -47,6 +47,29 @@ export interface KernelExports {
   sgdStep(p: number, g: number, n: number, ...scalars: number[]): void;
   sgdMomentumStep(p: number, g: number, b: number, n: number, ...scalars: number[]): void;
   adamStep(p: number, g: number, m: number, v: number, n: number, ...scalars: number[]): void;
+  // assembly/lstm.ts (src/backends/wasm/lstm.ts)
+  lstmForwardStep(
+    B: number,
+    H: number,
+    z: number,
+    bias: number,
+    cPrev: number,
+    c: number,
+    tc: number,
+    h: number,
+  ): void;
+  lstmBackwardStep(
+    B: number,
+    H: number,
+    act: number,
+    cPrev: number,
+    tc: number,
+    dh: number,
+    dh2: number,
+    dc: number,
+    db: number,
+  ): void;
+  lstmMath(fn: number, src: number, bias: number, dst: number, n: number): void;
   // assembly/elementwise.ts (see src/backends/wasm/elementwise.ts)
   reluF32(x: number, n: number): void;
   reluBackwardF32(g: number, y: number, n: number): void;
@@ -319,7 +342,7 @@ export class WasmKernels {
     this.exports.runChunk(JOB_AT, i, work);
   }
 
-  /** The module's exports, for kernels without a wrapper here (assembly/elementwise.ts and others). */
+  /** The module's exports, for kernels without a wrapper here (assembly/lstm.ts, see src/backends/wasm/lstm.ts). */
   get kernelExports(): KernelExports {
     return this.exports;
   }

@@ -383,7 +383,10 @@ function lstmBackwardComposite(
  * steps together. `x` [T, B, inputSize], `wih` [4H, inputSize], `whh` [4H, H] (gate order i, f, g, o),
  * `bias` [4H] (b_ih + b_hh; null: none), `h0`, `c0` [B, H] (null: zeros). With `reverse` the steps
  * run from t = T - 1 down to 0. Returns `[output, hN, cN]`: output [T, B, H] holds h_t of every step
- * (at its time index), hN and cN [B, H] the state after the last step processed.
+ * (at its time index), hN and cN [B, H] the state after the last step processed. Float32 layers run in
+ * the backend's own `lstmLayer` where it has one (the `wasm` backend: time loop and backward in
+ * WebAssembly memory); the TypeScript loop here otherwise. Second-order gradients (createGraph) use
+ * differentiable ops either way.
  */
 export function lstmLayer(
   x: Tensor,
@@ -423,77 +426,50 @@ export function lstmLayer(
   const BH = B * H;
   const BG = B * G;
   // State slots 0..T of h and c: the initial state first (last when reversed), then step by step.
-  const slot0 = reverse ? T : 0;
   const prevSlot = (t: number): number => (reverse ? t + 1 : t);
   const ownSlot = (t: number): number => (reverse ? t : t + 1);
-  const hbuf = allocArray(dt, (T + 1) * BH) as FloatArray;
-  const cbuf = allocArray(dt, (T + 1) * BH) as FloatArray;
-  if (h0) copyTo(h0, hbuf, slot0 * BH);
-  if (c0) copyTo(c0, cbuf, slot0 * BH);
   const whhT = whh.t();
   const biasAt = bias ? at(bias) : zerosOf(dt, G);
-  // Pre-activations of all steps; overwritten in place by the activated gates, and in backward by
-  // their gradients. The projection is a fresh result that nothing else references.
-  const [x2, acts] = noGrad(() => {
-    const x2 = x.reshape([T * B, I]);
-    return [x2, at(x2.matmul(wih.t()))[0]] as const;
-  });
-  noGrad(() => {
-    const byWhhT = fixedRightProduct(backend, whh, true, dt);
-    for (let n = 0; n < T; n++) {
-      const t = reverse ? T - 1 - n : n;
-      const p = prevSlot(t) * BH;
-      const hp: At = n > 0 || h0 ? [byWhhT(hbuf, p, B, H), 0] : zerosOf(dt, BG);
-      const a: At = [acts, t * BG];
-      lstmStepForward(
-        a,
-        hp,
-        biasAt,
-        [cbuf, p],
-        [cbuf, ownSlot(t) * BH],
-        [hbuf, ownSlot(t) * BH],
-        a,
-        B,
-        H,
-        f32,
-      );
-    }
-  });
-  // Wrapped only now that every slot is written (a backend may copy the array it is given).
-  const hAll = new Tensor(backend.fromArray(hbuf), [T + 1, B, H]);
-  // The output views the saved states: changing it in place makes backward fail (saved-value check).
-  const out = new Tensor(hAll.storage, [T, B, H], undefined, (reverse ? 0 : 1) * BH);
-  const last = reverse ? 0 : T;
-  const hN = wrap(x, hbuf.slice(last * BH, (last + 1) * BH), [B, H]);
-  const cN = wrap(x, cbuf.slice(last * BH, (last + 1) * BH), [B, H]);
-  if (!track) return [out, hN, cN];
-
-  let gOut: Tensor | null = null;
-  let gH: Tensor | null = null;
-  let gC: Tensor | null = null;
-  let consumed = false;
-  const hub = record(
-    scalarTensor(0, dt),
-    'LSTMLayerBackward',
-    inputs,
-    (_g, needs) => {
-      const go = gOut;
-      const gh = gH;
-      const gc = gC;
-      gOut = gH = gC = null;
-      if (!go && !gh && !gc) return [];
-      if (isGradEnabled()) {
-        const r = lstmLayerComposite(x, wih, whh, bias, h0, c0, reverse, go, gh, gc);
-        return inputs.map((_, k) => (needs[k] ? r[k === ib ? 3 : k === ih ? 4 : k === ic ? 5 : k]! : null));
-      }
+  const x2 = noGrad(() => x.reshape([T * B, I]));
+  const fused = f32 && B > 0 ? backend.lstmLayer : undefined;
+  let hbuf: FloatArray;
+  let cbuf: FloatArray | null = null;
+  let hNa: FloatArray;
+  let cNa: FloatArray;
+  /** The gradients [x, wih, whh, bias, h0, c0] by the fast path (no graph recorded). */
+  let fastBackward: (
+    go: Tensor | null,
+    gh: Tensor | null,
+    gc: Tensor | null,
+    needs: readonly boolean[],
+  ) => (Tensor | null)[];
+  if (fused) {
+    // The backend runs the whole layer (forward and backward) in its own kernels.
+    const run = fused.call(backend, x, wih, whh, bias, h0, c0, reverse, track);
+    hbuf = run.h;
+    hNa = run.hN;
+    cNa = run.cN;
+    const shapes = [x.shape, wih.shape, whh.shape, [G], [B, H], [B, H]];
+    fastBackward = (go, gh, gc, needs) =>
+      run.backward!(go, gh, gc, needs).map((a, k) => (a ? wrap(x, a, [...shapes[k]!]) : null));
+  } else {
+    const lay = lstmLayerJs(x2, wih, whh, biasAt, h0, c0, reverse, T, B, H);
+    hbuf = lay.hbuf;
+    cbuf = lay.cbuf;
+    const last = reverse ? 0 : T;
+    hNa = hbuf.slice(last * BH, (last + 1) * BH);
+    cNa = cbuf.slice(last * BH, (last + 1) * BH);
+    let acts: FloatArray | null = lay.acts;
+    fastBackward = (go, gh, gc, needs) => {
       // A second backward (retainGraph) finds the gates overwritten: recompute them.
-      const z = consumed ? recomputeGates() : acts;
-      consumed = true;
+      const z = acts ?? recomputeGates();
+      acts = null;
+      const cb = cbuf!;
       const goAt = go ? at(go) : null;
       let dh: At | null = gh && at(gh);
       const dc = allocArray(dt, BH) as FloatArray;
       if (gc) copyTo(gc, dc, 0);
-      const db = ib >= 0 && needs[ib] ? new Float64Array(G) : null;
+      const db = needs[3] ? new Float64Array(G) : null;
       const byWhh = fixedRightProduct(backend, whh, false, dt);
       for (let n = T - 1; n >= 0; n--) {
         const t = reverse ? T - 1 - n : n;
@@ -501,8 +477,8 @@ export function lstmLayer(
         const p = prevSlot(t) * BH;
         lstmStepBackward(
           a,
-          [cbuf, ownSlot(t) * BH],
-          [cbuf, p],
+          [cb, ownSlot(t) * BH],
+          [cb, p],
           dh,
           goAt && [goAt[0], goAt[1] + t * BH],
           [dc, 0],
@@ -514,20 +490,52 @@ export function lstmLayer(
           f32,
         );
         // The gradient of h_{t-1} through this step's hidden matmul (its slot of z is final now).
-        dh = n > 0 || needs[ih] ? [byWhh(z, t * BG, B, G), 0] : null;
+        dh = n > 0 || needs[4] ? [byWhh(z, t * BG, B, G), 0] : null;
       }
       const dZ = new Tensor(backend.fromArray(z), [T * B, G]);
-      const grads: (Tensor | null)[] = inputs.map(() => null);
+      const grads: (Tensor | null)[] = [null, null, null, null, null, null];
       if (needs[0]) grads[0] = dZ.matmul(wih).reshape([T, B, I]);
       if (needs[1]) grads[1] = dZ.t().matmul(x2);
       if (needs[2]) {
         const hPrev = new Tensor(hAll.storage, [T * B, H], undefined, (reverse ? 1 : 0) * BH);
         grads[2] = dZ.t().matmul(hPrev);
       }
-      if (db) grads[ib] = wrap(x, toDtype(db, dt), [G]);
-      if (ih >= 0 && needs[ih]) grads[ih] = wrap(x, dh![0], [B, H]);
-      if (ic >= 0 && needs[ic]) grads[ic] = wrap(x, dc, [B, H]);
+      if (db) grads[3] = wrap(x, toDtype(db, dt), [G]);
+      if (needs[4]) grads[4] = wrap(x, dh![0], [B, H]);
+      if (needs[5]) grads[5] = wrap(x, dc, [B, H]);
       return grads;
+    };
+  }
+  // Wrapped only now that every slot is written (a backend may copy the array it is given).
+  const hAll = new Tensor(backend.fromArray(hbuf), [T + 1, B, H]);
+  // The output views the saved states: changing it in place makes backward fail (saved-value check).
+  const out = new Tensor(hAll.storage, [T, B, H], undefined, (reverse ? 0 : 1) * BH);
+  const hN = wrap(x, hNa, [B, H]);
+  const cN = wrap(x, cNa, [B, H]);
+  if (!track) return [out, hN, cN];
+
+  let gOut: Tensor | null = null;
+  let gH: Tensor | null = null;
+  let gC: Tensor | null = null;
+  const hub = record(
+    scalarTensor(0, dt),
+    'LSTMLayerBackward',
+    inputs,
+    (_g, needs) => {
+      const go = gOut;
+      const gh = gH;
+      const gc = gC;
+      gOut = gH = gC = null;
+      if (!go && !gh && !gc) return [];
+      // Positions of the inputs among [x, wih, whh, bias, h0, c0].
+      const pos = [0, 1, 2, ib, ih, ic];
+      if (isGradEnabled()) {
+        const r = lstmLayerComposite(x, wih, whh, bias, h0, c0, reverse, go, gh, gc);
+        return inputs.map((_, k) => (needs[k] ? r[pos.indexOf(k)]! : null));
+      }
+      const want = pos.map((k) => k >= 0 && needs[k] === true);
+      const r = fastBackward(go, gh, gc, want);
+      return inputs.map((_, k) => (needs[k] ? r[pos.indexOf(k)]! : null));
     },
     [...inputs, hAll],
   );
@@ -541,7 +549,7 @@ export function lstmLayer(
       const scratch = allocArray(dt, 2 * BH) as FloatArray;
       for (let t = 0; t < T; t++) {
         const a: At = [z, t * BG];
-        const pc: At = [cbuf, prevSlot(t) * BH];
+        const pc: At = [cbuf!, prevSlot(t) * BH];
         lstmStepForward(a, [hp, t * BG], biasAt, pc, [scratch, 0], [scratch, BH], a, B, H, f32);
       }
       return z;
@@ -561,6 +569,50 @@ export function lstmLayer(
     return [scalarTensor(0, g.dtype)];
   });
   return [outR, hR, cR];
+}
+
+/**
+ * The forward loop of `lstmLayer` in TypeScript (backends without `lstmLayer`, and float64): the h and
+ * c states in slots 0..T ([T + 1, B, H] each; the initial state in slot 0, slot T when reversed) and the
+ * activated gates of every step [T * B, 4H].
+ */
+function lstmLayerJs(
+  x2: Tensor,
+  wih: Tensor,
+  whh: Tensor,
+  biasAt: At,
+  h0: Tensor | null,
+  c0: Tensor | null,
+  reverse: boolean,
+  T: number,
+  B: number,
+  H: number,
+): { hbuf: FloatArray; cbuf: FloatArray; acts: FloatArray } {
+  const dt = x2.dtype;
+  const f32 = dt === 'float32';
+  const backend = x2.storage.backend;
+  const BH = B * H;
+  const BG = 4 * BH;
+  const slot0 = reverse ? T : 0;
+  const hbuf = allocArray(dt, (T + 1) * BH) as FloatArray;
+  const cbuf = allocArray(dt, (T + 1) * BH) as FloatArray;
+  if (h0) copyTo(h0, hbuf, slot0 * BH);
+  if (c0) copyTo(c0, cbuf, slot0 * BH);
+  // Pre-activations of all steps; overwritten in place by the activated gates, and in backward by
+  // their gradients. The projection is a fresh result that nothing else references.
+  const acts = noGrad(() => at(x2.matmul(wih.t()))[0]);
+  noGrad(() => {
+    const byWhhT = fixedRightProduct(backend, whh, true, dt);
+    for (let n = 0; n < T; n++) {
+      const t = reverse ? T - 1 - n : n;
+      const p = (reverse ? t + 1 : t) * BH;
+      const own = (reverse ? t : t + 1) * BH;
+      const hp: At = n > 0 || h0 ? [byWhhT(hbuf, p, B, H), 0] : zerosOf(dt, BG);
+      const a: At = [acts, t * BG];
+      lstmStepForward(a, hp, biasAt, [cbuf, p], [cbuf, own], [hbuf, own], a, B, H, f32);
+    }
+  });
+  return { hbuf, cbuf, acts };
 }
 
 /** Copies the elements of `t` (row-major) into `dst` at `offset`. */

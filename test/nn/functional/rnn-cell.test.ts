@@ -4,6 +4,7 @@ import {
   autogradGrad,
   cat,
   DTypeError,
+  getBackend,
   gradcheck,
   gradgradcheck,
   noGrad,
@@ -346,6 +347,41 @@ describe('lstmLayer', () => {
     const [out2] = lstmLayer(p.x, p.wih, p.whh, p.bias, null, null);
     out2.mul_(2);
     expect(() => out2.sum().backward()).toThrow(/modified by an in-place operation/);
+  });
+
+  it("float32 layers run in the backend's lstmLayer where it has one; float64 and createGraph do not", () => {
+    const backend = getBackend();
+    const hook = backend.lstmLayer;
+    // The cpu backend has none: every layer runs the TypeScript loop (the tests above).
+    if (!hook) return;
+    let calls = 0;
+    backend.lstmLayer = (...args) => {
+      calls++;
+      return hook.apply(backend, args);
+    };
+    try {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const p = make(dtype, true, true);
+        const ins = [p.x, p.wih, p.whh, p.bias!, p.h0!, p.c0!];
+        const [out, hN, cN] = lstmLayer(p.x, p.wih, p.whh, p.bias, p.h0, p.c0, true);
+        const ws = [randn([T, B, H], { dtype }), randn([B, H], { dtype }), randn([B, H], { dtype })];
+        const [v1, g1] = valuesAndGrads([out, hN, cN], ins, ws);
+        const [v2, g2] = valuesAndGrads(refLstmLayer(p.x, p.wih, p.whh, p.bias, p.h0, p.c0, true), ins, ws);
+        expectClose(v1, v2, dtype === 'float32' ? 5e-6 : 1e-12);
+        expectClose(g1, g2, dtype === 'float32' ? 5e-6 : 1e-12);
+        expect(calls).toBe(1);
+      }
+      // Gradients of gradients: the backend's layer runs the forward, differentiable ops the backward.
+      const p = make('float32', true, false);
+      const [out] = lstmLayer(p.x, p.wih, p.whh, p.bias, null, null);
+      const [gw] = autogradGrad([out.mul(out).sum()], [p.whh], { createGraph: true });
+      expect(calls).toBe(2);
+      expect(gw!.requiresGrad).toBe(true);
+      const [gww] = autogradGrad([gw!.sum()], [p.whh]);
+      expect(gww!.shape).toEqual([4 * H, H]);
+    } finally {
+      backend.lstmLayer = hook;
+    }
   });
 
   it('records nothing without grad, and errors name the op and the shapes', () => {
