@@ -206,7 +206,9 @@ describe.skipIf(!HAVE_BROWSER && !REQUIRED)('wasm backend in Chromium', () => {
     expect(r.workerChunks).toBeGreaterThan(0);
     for (const [k, e] of Object.entries(r.errors)) expect(e, k).toBeLessThan(TOL);
     for (const [k, d] of Object.entries(r.threadDiff)) expect(d, k).toBe(0);
-    expect(r.fault).toMatch(/worker thread 1 died \(exit code 1\) during a \[512, 512\] x \[512, 512\] product/);
+    expect(r.fault).toMatch(
+      /worker thread 1 died \(exit code 1\) during a \[512, 512\] x \[512, 512\] product/,
+    );
     expect(r.afterFault).toBe(true);
     expect(r.warnings).toEqual([]);
   }, 120_000);
