@@ -34,7 +34,7 @@ import {
   wasmConv2dBackwardWeight,
   wasmConvApplies,
 } from './conv.js';
-import { wasmUnsupportedReason } from './detect.js';
+import { wasmThreadsUnsupportedReason, wasmUnsupportedReason } from './detect.js';
 import { wasmElementwiseKernels } from './elementwise.js';
 import { precompileKernels, WasmKernels } from './kernels.js';
 import { wasmLstmLayer } from './lstm.js';
@@ -198,9 +198,22 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
   }
   const cpu = createCpuBackend();
   let pool: GemmPool | null | undefined;
+  /** Why this backend has no worker pool (null: it has one), and whether that was said. */
+  let noPool: string | null = null;
+  let noPoolSaid = false;
   const getPool = (): GemmPool | null => {
     if (pool === undefined) {
-      pool = kernels.shared && threadPoolUnsupportedReason() === null ? new GemmPool(kernels) : null;
+      noPool = kernels.shared
+        ? threadPoolUnsupportedReason()
+        : (wasmThreadsUnsupportedReason() ?? 'the kernels were loaded without a shared memory');
+      pool = noPool === null ? new GemmPool(kernels) : null;
+    }
+    // One line, once, when more threads are asked for (or are the default) than can run here.
+    if (pool === null && !noPoolSaid && getNumThreads() > 1) {
+      noPoolSaid = true;
+      (options.warn ?? ((m: string) => console.warn(m)))(
+        `neurite: ${noPool}; the 'wasm' backend runs on one thread`,
+      );
     }
     return pool;
   };

@@ -247,6 +247,26 @@ describe.skipIf(unsupported !== null)('wasm backend threads', () => {
     expect(() => setNumThreads(1.5)).toThrow(/got 1.5/);
   });
 
+  it('kernels without a shared memory run on one thread, with a one-line notice once when more are asked for', () => {
+    const messages: string[] = [];
+    const b = createWasmBackend({
+      kernels: new WasmKernels({ shared: false }),
+      warn: (m) => messages.push(m),
+    });
+    setNumThreads(1);
+    expect(wasmThreadPool(b)).toBeNull();
+    expect(messages).toEqual([]); // one thread asked for: nothing is missing
+    setNumThreads(2);
+    const a = new CpuStorage(b, 'float32', new Float32Array(300 * 300).fill(1));
+    const v: View = { storage: a, shape: [1, 300, 300], strides: [90000, 300, 1], offset: 0 };
+    const c = b.read(b.matmul(v, v, 'float32')) as Float32Array;
+    expect(c[0]).toBe(300);
+    expect(wasmThreadPool(b)).toBeNull();
+    expect(messages).toEqual([
+      "neurite: the kernels were loaded without a shared memory; the 'wasm' backend runs on one thread",
+    ]);
+  });
+
   it('large float32 products on the wasm backend run on the pool; small ones and 1 thread stay serial', async () => {
     setBackend('wasm');
     expect(await initWasmThreads(2)).toBe(2);
