@@ -10,16 +10,21 @@
  * gathered element by element into a contiguous block instead.
  *
  * Large products are split over the worker pool when one is given (src/backends/wasm/job.ts); this
- * thread then allocates the result while the workers compute.
+ * thread then allocates the result while the workers compute. Products of moderate size (see
+ * ADAPTIVE_MAX_FLOPS) are split only while that measures faster than one thread, which it is not on busy
+ * cores. Products that run on this thread alone do so in a private instance of the kernels on an
+ * ordinary, non-shared memory (src/backends/wasm/private-kernels.ts), where V8 copies operands in and
+ * results out about three times faster than to and from a shared one.
  * @module
  */
 import { allocArrayUninit } from '../../core/dtype.js';
 import type { View } from '../backend.js';
 import { copyInto } from '../cpu/elementwise.js';
 import { arr } from '../cpu/storage.js';
-import { type GemmJob, type JobPlan, planBytes, planJob, runJob } from './job.js';
+import { type GemmJob, type JobPlan, PARALLEL_MIN_FLOPS, planBytes, planJob, runJob } from './job.js';
 import { HEAP_BASE, type WasmKernels } from './kernels.js';
 import type { GemmPool } from './pool.js';
+import { PRIVATE_MAX_BYTES, privateKernels } from './private-kernels.js';
 
 export { PARALLEL_MIN_FLOPS } from './job.js';
 
@@ -130,9 +135,107 @@ function productJob(m: number, n: number, k: number, c: number, batch: number, c
 }
 
 /**
+ * Products from PARALLEL_MIN_FLOPS up to this many flops (2 m n k, summed over a batch) run split over
+ * the worker threads or on the calling thread alone, whichever has been measured faster for their shape
+ * lately (see `threadChoice`): at these sizes threads save at most a third of the time on idle cores
+ * (the MLP's 32 x 784 x 128 products: ~85 us on 2 threads against ~125 us on 1), and on busy cores a
+ * worker that is descheduled while it holds a chunk makes the product wait for it, slower than one thread.
+ * Both ways compute the same bits (see src/backends/wasm/job.ts), so the choice never changes a result.
+ */
+export const ADAPTIVE_MAX_FLOPS = 16 * PARALLEL_MIN_FLOPS;
+/** Split runs of a shape before it is first run on one thread (the default way stays the split). */
+const WARM_SPLIT = 8;
+/** Runs of a shape on one thread before the two ways are compared. */
+const WARM_SERIAL = 4;
+/** The first runs of each way are not timed (compilation, worker start-up, memory growth). */
+const UNTIMED = 2;
+/**
+ * Every this many calls of a shape, RETRY_RUN calls run the way that is not the faster one, to follow
+ * changes in load (the first of them is not timed: it may find the workers asleep); every RETRY_EVERY_FAR
+ * calls when that way is more than twice as slow (a split on busy cores: up to ~4x).
+ */
+const RETRY_EVERY = 48;
+const RETRY_EVERY_FAR = 128;
+const RETRY_RUN = 3;
+/** Weight of a new timing in a way's running mean (the mean, outliers included, is what counts). */
+const MEAN_WEIGHT = 1 / 8;
+/** Times over this many times the faster way's mean are counted as this many times it (see `record`). */
+const OUTLIER = 4;
+/** The table of shapes is cleared when it holds this many (a workload with ever-changing shapes). */
+const MAX_SHAPES = 256;
+
+/** The timings of one product shape (and thread count) run both ways. */
+class ThreadChoice {
+  /** The way the current call runs. */
+  threaded = true;
+  /** Whether the current call's time is left out (the first call of a retry of the other way). */
+  private untimed = false;
+  private calls = 0;
+  /** Runs and running mean of the milliseconds per call: [on one thread, split]. */
+  private readonly runs = [0, 0];
+  private readonly mean = [0, 0];
+
+  /** Picks the way of the next call. */
+  next(): this {
+    this.calls++;
+    const [serial, split] = this.runs as [number, number];
+    if (split < WARM_SPLIT) this.threaded = true;
+    else if (serial < WARM_SERIAL) this.threaded = false;
+    else {
+      const [one, two] = this.mean as [number, number];
+      const splitFaster = two <= one;
+      const every = Math.max(one, two) > 2 * Math.min(one, two) ? RETRY_EVERY_FAR : RETRY_EVERY;
+      const phase = this.calls % every;
+      this.threaded = phase < RETRY_RUN ? !splitFaster : splitFaster;
+      this.untimed = phase === 0;
+    }
+    return this;
+  }
+
+  /**
+   * Records the time of the call `next` chose the way of (operands in, product, result out). A time over
+   * OUTLIER times the faster way's mean counts as that much: this thread being descheduled (a GC pause, a
+   * busy core) hits either way, and one such pause of milliseconds would otherwise decide many calls.
+   */
+  record(ms: number): void {
+    const w = this.threaded ? 1 : 0;
+    const r = ++this.runs[w]!;
+    if (r <= UNTIMED || this.untimed) return;
+    if (r === UNTIMED + 1) {
+      this.mean[w] = ms;
+      return;
+    }
+    let fastest = this.mean[w]!;
+    if (this.runs[1 - w]! > UNTIMED) fastest = Math.min(fastest, this.mean[1 - w]!);
+    const t = Math.min(ms, OUTLIER * fastest);
+    this.mean[w] = this.mean[w]! + MEAN_WEIGHT * (t - this.mean[w]!);
+  }
+}
+
+/** The timings of each product shape in the adaptive range (see ADAPTIVE_MAX_FLOPS). */
+const choices = new Map<string, ThreadChoice>();
+
+/** The way `job` (planned split over `threads`) runs this time, or null to split it without timing. */
+function threadChoice(job: GemmJob, threads: number): ThreadChoice | null {
+  if (2 * job.batch * job.m * job.n * job.k >= ADAPTIVE_MAX_FLOPS) return null;
+  const key = `${job.m} ${job.n} ${job.k} ${job.batch} ${threads}`;
+  let c = choices.get(key);
+  if (c === undefined) {
+    if (choices.size >= MAX_SHAPES) choices.clear();
+    c = new ThreadChoice();
+    choices.set(key, c);
+  }
+  return c.next();
+}
+
+/**
  * The product of a [B, m, k] and b [B, k, n] (any strides; a batch of size 1 or batch stride 0
  * broadcasts) as a fresh contiguous [B, m, n] Float32Array. Inputs of other dtypes are converted.
- * With a `pool` and `threads` > 1, large products are split over worker threads.
+ * With a `pool` and `threads` > 1, large products are split over worker threads; those in the adaptive
+ * range (see ADAPTIVE_MAX_FLOPS) only while splitting them measures faster, unless `adaptive` is false
+ * (then every product from PARALLEL_MIN_FLOPS up is split, as tests of the split want). Products run on
+ * this thread alone use the private instance of the kernels on an ordinary memory where there is one
+ * (see src/backends/wasm/private-kernels.ts). The result does not depend on any of these choices.
  * @throws RangeError when the linear memory cannot grow to hold the operands; Error when a worker thread
  * fails or dies during the product (see GemmPool.run).
  */
@@ -142,6 +245,7 @@ export function wasmMatmul(
   b: View,
   pool: GemmPool | null = null,
   threads = 1,
+  adaptive = true,
 ): Float32Array {
   const [B, m, k] = a.shape as [number, number, number];
   const n = b.shape[2]!;
@@ -155,14 +259,23 @@ export function wasmMatmul(
   const aBs = batchStride(a);
   const fold = B > 1 && batchStride(b) === 0 && aBs === m * a.strides[1]!;
   const rows = fold ? B * m : m;
+  const batches = fold ? 1 : B;
   const aAt = HEAP_BASE;
   const bAt = align16(aAt + 4 * pa.floats);
   const cAt = align16(bAt + 4 * pb.floats);
   const wAt = align16(cAt + 4 * total);
-  const batches = fold ? 1 : B;
   const job = productJob(rows, n, k, cAt, batches, m * n);
-  const p = planJob(kernels, job, pool, threads);
-  const heap = kernels.reserve(wAt + planBytes(p));
+  let p = planJob(kernels, job, pool, threads);
+  // A product that threads might speed up only a little is timed both ways and run the faster way.
+  const choice = adaptive && p.threads > 1 ? threadChoice(job, p.threads) : null;
+  if (choice !== null && !choice.threaded) p = planJob(kernels, job, null, 1);
+  const started = choice === null ? 0 : performance.now();
+  // On this thread alone, in the private instance (copies to an ordinary memory are ~3x cheaper).
+  let run = kernels;
+  if (p.threads === 1 && wAt + planBytes(p) <= Math.min(PRIVATE_MAX_BYTES, kernels.maxBytes)) {
+    run = privateKernels(kernels) ?? kernels;
+  }
+  const heap = run.reserve(wAt + planBytes(p));
   const A = place(heap, aAt, a, pa);
   const Bp = place(heap, bAt, b, pb);
   job.a = A.ptr;
@@ -173,7 +286,9 @@ export function wasmMatmul(
   job.bRs = Bp.rs;
   job.bCs = Bp.cs;
   job.bBs = Bp.bs;
-  return runAndCopyOut(kernels, heap, pool, p, job, wAt, total);
+  const out = runAndCopyOut(run, heap, p.threads > 1 ? pool : null, p, job, wAt, total);
+  if (choice !== null) choice.record(performance.now() - started);
+  return out;
 }
 
 /** Runs `job` and returns its C ([total] floats at job.c) as a fresh array; `heap`: the memory's current view. */

@@ -3,7 +3,9 @@
  * job.ts, pool.ts): sizes of 1, 3, 5, 31, 33, 64 and 784 in every dimension, with row-major, transposed
  * and strided operands, split over threads or not, match a float64 reference and the single-threaded
  * result bit for bit; the planner cuts row blocks into whole register tiles of the build in use; many
- * consecutive jobs of different chunk counts (the case a stale claim would corrupt) stay exact.
+ * consecutive jobs of different chunk counts (the case a stale claim would corrupt) stay exact. Products
+ * on one thread run in the private non-shared instance (private-kernels.ts) with the shared kernels' bits
+ * and the caller's memory limit; products of moderate size are run split or not as timed, same bits.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { View } from '../../../src/backends/backend.js';
@@ -18,6 +20,8 @@ import {
 } from '../../../src/backends/wasm/index.js';
 import { type GemmJob, PARALLEL_MIN_FLOPS, planJob } from '../../../src/backends/wasm/job.js';
 import { HEAP_BASE } from '../../../src/backends/wasm/kernels.js';
+import { ADAPTIVE_MAX_FLOPS } from '../../../src/backends/wasm/matmul.js';
+import { PRIVATE_MAX_BYTES, privateKernels } from '../../../src/backends/wasm/private-kernels.js';
 
 const backend = createWasmBackend();
 
@@ -94,6 +98,44 @@ function scramble(kernels: WasmKernels): void {
   heap.fill(Number.NaN, HEAP_BASE >> 2);
 }
 
+/**
+ * a x b computed by `kernels.sgemm` itself in `kernels`' own memory: each operand's whole storage copied
+ * to the heap and read with the view's strides (what wasmMatmul did before products on one thread moved
+ * to the private instance).
+ */
+function sgemmInPlace(kernels: WasmKernels, a: View, b: View): Float32Array {
+  const [, m, k] = a.shape as [number, number, number];
+  const n = b.shape[2]!;
+  const A = (a.storage as CpuStorage).data as Float32Array;
+  const B = (b.storage as CpuStorage).data as Float32Array;
+  const at = (x: number) => Math.ceil(x / 16) * 16;
+  const aAt = HEAP_BASE;
+  const bAt = at(aAt + 4 * A.length);
+  const cAt = at(bAt + 4 * B.length);
+  const wAt = at(cAt + 4 * m * n);
+  const heap = kernels.reserve(wAt + kernels.sgemmWorkspace(m, n, k));
+  heap.set(A, aAt >> 2);
+  heap.set(B, bAt >> 2);
+  kernels.sgemm(
+    ...([m, n, k, aAt + 4 * a.offset, a.strides[1]!, a.strides[2]!] as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ]),
+    bAt + 4 * b.offset,
+    b.strides[1]!,
+    b.strides[2]!,
+    cAt,
+    n,
+    false,
+    wAt,
+  );
+  return heap.slice(cAt >> 2, (cAt >> 2) + m * n);
+}
+
 /** Every triple of `dims` whose product is at most `maxFlops` (keeps the float64 reference quick). */
 function shapes(dims: number[], maxFlops: number): [number, number, number][] {
   const out: [number, number, number][] = [];
@@ -158,6 +200,57 @@ describe('small wasm products', () => {
       expect(p.bytes).toBeGreaterThanOrEqual(p.threads * p.stride);
       expect(p.bytes).toBeGreaterThanOrEqual(k.sgemmWorkspace(job.m, job.n, job.k));
     }
+  });
+});
+
+describe.skipIf(wasmThreadsUnsupportedReason() !== null)('products on one thread, private instance', () => {
+  const kernels = new WasmKernels({ shared: true });
+
+  it('run in a private instance on an ordinary memory, bit for bit what the shared kernels compute', () => {
+    const own = privateKernels(kernels)!;
+    expect(own).not.toBeNull();
+    expect(own.shared).toBe(false);
+    expect(own.memory.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(own.relaxed).toBe(kernels.relaxed);
+    expect(own.maxBytes).toBe(PRIVATE_MAX_BYTES);
+    expect(privateKernels(kernels)).toBe(own); // one per set of kernels
+    const plain = new WasmKernels({ shared: false });
+    expect(privateKernels(plain)).toBe(plain); // already on an ordinary memory
+    for (const [ka, kb, m, k, n] of [
+      ['row', 'col', 32, 784, 128], // X W1^T
+      ['col', 'row', 128, 32, 784], // dY1^T X
+      ['row', 'row', 32, 10, 128], // dY2 W2
+      ['col', 'row', 10, 32, 128], // dY2^T H
+      ['strided', 'colPadded', 33, 129, 31],
+      ['row', 'strided', 1, 300, 7],
+      ['col', 'col', 61, 5, 203],
+    ] as [Kind, Kind, number, number, number][]) {
+      const a = operand(ka, m, k, m + 2 * k);
+      const b = operand(kb, k, n, k + 3 * n);
+      scramble(own);
+      const layouts = kernels.layouts;
+      const got = wasmMatmul(kernels, a, b);
+      // The shared memory was not used at all.
+      expect(kernels.layouts).toBe(layouts);
+      expectSame(got, sgemmInPlace(kernels, a, b));
+      expectProduct(got, a, b);
+      // Fresh arrays of their own, not views of either memory.
+      expect(got.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(got.buffer).not.toBe(own.memory.buffer);
+      expect(got.length).toBe(m * n);
+    }
+  });
+
+  it("keep to the caller's memory limit: a product over it does not move to the private memory", () => {
+    const small = new WasmKernels({ shared: true, maxBytes: 1 << 20 });
+    const a = operand('row', 300, 400, 1);
+    expect(() => wasmMatmul(small, a, operand('row', 400, 300, 2))).toThrow(/out of WebAssembly memory/);
+    // One within the limit runs in the private memory (the shared one is not laid out).
+    const b = operand('row', 400, 40, 3);
+    const x = operand('row', 100, 400, 4);
+    const layouts = small.layouts;
+    expectProduct(wasmMatmul(small, x, b), x, b);
+    expect(small.layouts).toBe(layouts);
   });
 });
 
@@ -255,7 +348,44 @@ describe.skipIf(unsupported !== null)('small wasm products on threads', () => {
     }
     for (let i = 0; i < 400; i++) {
       const [a, b, want] = cases[i % cases.length]!;
-      expectSame(wasmMatmul(kernels, a, b, pool, i % 5 === 4 ? 3 : 2), want);
+      // adaptive = false: every one of these jobs is split (none runs on this thread alone instead).
+      expectSame(wasmMatmul(kernels, a, b, pool, i % 5 === 4 ? 3 : 2, false), want);
+    }
+  });
+  it('time products in the adaptive range both ways after a few split runs, with the same bits either way', () => {
+    const total = () => pool.chunkCounts().reduce((x, y) => x + y, 0);
+    // A shape no other test uses (the timings are kept per shape and thread count).
+    const a = operand('row', 32, 700, 11);
+    const b = operand('col', 700, 131, 12);
+    const flops = 2 * 32 * 700 * 131;
+    expect(flops).toBeGreaterThanOrEqual(PARALLEL_MIN_FLOPS);
+    expect(flops).toBeLessThan(ADAPTIVE_MAX_FLOPS);
+    const one = wasmMatmul(kernels, a, b);
+    expectProduct(one, a, b);
+    const split: boolean[] = [];
+    for (let i = 0; i < 140; i++) {
+      const before = total();
+      expectSame(wasmMatmul(kernels, a, b, pool, 2), one);
+      split.push(total() > before);
+    }
+    // The first 8 runs are split, the next 4 run on this thread, then the faster way, and the other one
+    // for 3 calls every 48 or 128 calls (from call 128 at the latest).
+    expect(split.slice(0, 8)).toEqual(Array(8).fill(true));
+    expect(split.slice(8, 12)).toEqual(Array(4).fill(false));
+    expect(new Set(split.slice(12)).size).toBe(2);
+    // With adaptive = false, and above the adaptive range, every run is split.
+    for (let i = 0; i < 12; i++) {
+      const before = total();
+      expectSame(wasmMatmul(kernels, a, b, pool, 2, false), one);
+      expect(total()).toBeGreaterThan(before);
+    }
+    const big = [operand('row', 192, 384, 13), operand('row', 384, 320, 14)] as const;
+    expect(2 * 192 * 384 * 320).toBeGreaterThanOrEqual(ADAPTIVE_MAX_FLOPS);
+    const bigOne = wasmMatmul(kernels, big[0], big[1]);
+    for (let i = 0; i < 12; i++) {
+      const before = total();
+      expectSame(wasmMatmul(kernels, big[0], big[1], pool, 2), bigOne);
+      expect(total()).toBeGreaterThan(before);
     }
   });
 });
