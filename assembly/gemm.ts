@@ -36,16 +36,20 @@
 // address arithmetic wraps modulo 2^32 like the wasm32 address space, so transposed, broadcast and
 // reversed operands are read in place and need no copy. Packed panels are zero-padded at the edges, so
 // the micro-kernel always computes a full tile; only the valid part is written to C.
+//
+// The tile sizes, `fullRows`, `packA`, `packB`, `transposeStore` and the micro-kernels are exported for
+// drivers that pack their operands themselves (assembly/conv.ts packs the weights once per call and
+// builds B's micro-panels straight from the padded input image); `sgemm` itself is unchanged.
 
 /** Rows of the register tile: 6 with fused multiply-add (relaxed-SIMD build), 5 without. */
 // @ts-ignore: decorator
-@inline const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
+@inline export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 /** Columns of the register tile (two f32x4). */
 // @ts-ignore: decorator
-@inline const NR: i32 = 8;
+@inline export const NR: i32 = 8;
 /** Most depth of a packed block (k slice; k is cut into slices of equal depth, at most KC). */
 // @ts-ignore: decorator
-@inline const KC: i32 = 384;
+@inline export const KC: i32 = 384;
 /** Rows of A per packed block (a multiple of MR, 5 and 6): 120 x 384 floats = 180 KB, well inside L2. */
 // @ts-ignore: decorator
 @inline const MC: i32 = 120;
@@ -69,7 +73,7 @@ export function sgemmWorkspace(m: i32, n: i32, k: i32): i32 {
  * at `dst + q * step`.
  */
 // @ts-ignore: decorator
-@inline function transposeStore(v0: v128, v1: v128, v2: v128, v3: v128, dst: usize, step: usize): void {
+@inline export function transposeStore(v0: v128, v1: v128, v2: v128, v3: v128, dst: usize, step: usize): void {
   const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
   const t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
   const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
@@ -86,7 +90,7 @@ export function sgemmWorkspace(m: i32, n: i32, k: i32): i32 {
  * 4-tall tiles is used where one exists (m = 32 with MR = 6: 4 x 6 + 2 x 4 rows instead of 6 x 6), else
  * the last rows are a partial 4-tall tile when at most 4 are left, a partial MR-tall tile otherwise.
  */
-function fullRows(mc: i32): i32 {
+export function fullRows(mc: i32): i32 {
   for (let y = 0; y < MR && 4 * y <= mc; y++) {
     if ((mc - 4 * y) % MR == 0) return mc - 4 * y;
   }
@@ -176,7 +180,7 @@ function fullRows(mc: i32): i32 {
  * in MR-row panels, the rest in 4-row panels; the panel of rows [ir, ir + R) starts at float ir * kc and
  * holds, for p = 0..kc-1, the R values A(ir + i, p). Rows past mc are zero.
  */
-function packA(a: usize, rs: i32, cs: i32, mc: i32, kc: i32, dst: usize): void {
+export function packA(a: usize, rs: i32, cs: i32, mc: i32, kc: i32, dst: usize): void {
   const rsb = rs << 2;
   const csb = cs << 2;
   const mf = fullRows(mc);
@@ -197,7 +201,7 @@ function packA(a: usize, rs: i32, cs: i32, mc: i32, kc: i32, dst: usize): void {
  * Packs the kc x nc block of B whose (0, 0) is at `b` into NR-column micro-panels at `dst`: panel q holds,
  * for p = 0..kc-1, the NR values B(p, q*NR + j). Columns past nc are zero.
  */
-function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
+export function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
   const rsb = rs << 2;
   const csb = cs << 2;
   for (let jr = 0; jr < nc; jr += NR) {
@@ -396,12 +400,12 @@ function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
 }
 
 /** The MR x 8 micro-kernel (`tileKernel` with R = MR). */
-function kernel(kc: i32, a: usize, b: usize, c: usize, ldcb: i32, add: bool, mr: i32, nr: i32, tile: usize): void {
+export function kernel(kc: i32, a: usize, b: usize, c: usize, ldcb: i32, add: bool, mr: i32, nr: i32, tile: usize): void {
   tileKernel(MR, kc, a, b, c, ldcb, add, mr, nr, tile);
 }
 
 /** The 4 x 8 micro-kernel (`tileKernel` with R = 4), for the last rows of a block (see fullRows). */
-function kernel4(kc: i32, a: usize, b: usize, c: usize, ldcb: i32, add: bool, mr: i32, nr: i32, tile: usize): void {
+export function kernel4(kc: i32, a: usize, b: usize, c: usize, ldcb: i32, add: bool, mr: i32, nr: i32, tile: usize): void {
   tileKernel(4, kc, a, b, c, ldcb, add, mr, nr, tile);
 }
 

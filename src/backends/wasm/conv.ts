@@ -9,6 +9,10 @@
  * - weight gradient: the samples go in a fixed number of chunks (not depending on the thread count), each
  *   summing grad_n [Cout, L] x cols_n^T [L, K] into its own partial dW; the partials are then summed in
  *   order (by an SGEMM with a row of ones), so results are the same, bit for bit, on any number of threads.
+ * Where the packed operands fit `convLimits.packBytes` the kernels run fused (see assembly/conv.ts): the
+ * forward packs the weights once per call and the forward and weight gradient pack each sample's columns
+ * for the micro-kernels straight from its padded copy (no im2col buffer); the input gradient packs W^T
+ * once per chunk of samples instead of once per sample.
  * K = C kh kw, L = outH outW. With fewer sample chunks than threads (small batches), the chunks also
  * split each sample's work: by blocks of output rows (forward) or of input channels (gradients), which
  * changes no sum either. Samples go in groups whose data fit `convLimits.groupBytes`, so the linear
@@ -53,6 +57,10 @@ const ARG = {
   HP: 24,
   WP: 25,
   pass: 26,
+  fast: 27,
+  apack: 28,
+  kb: 29,
+  ncb: 30,
 } as const;
 /** Words of the argument block; its last word holds the float 1 (the ones row of the partial sums). */
 const ARG_WORDS = 32;
@@ -62,6 +70,12 @@ const ONE_WORD = ARG_WORDS - 1;
 const FORWARD = 1;
 const INPUT_GRAD = 2;
 const WEIGHT_GRAD = 3;
+/** Packs the weights of a fused forward (kind 1 with ARG.fast), on the calling thread, before the job. */
+const PACK_WEIGHTS = 4;
+/** Most depth of a k slice of the fused forward (gemm.ts's KC). */
+const KC = 384;
+/** Most output positions (columns) of a block of packed columns of the fused forward. */
+const NCB = 512;
 type Kind = typeof FORWARD | typeof INPUT_GRAD | typeof WEIGHT_GRAD;
 
 /** Sample chunks per thread of the forward and input-gradient jobs (more balance a busy machine). */
@@ -72,9 +86,17 @@ const SAMPLE_CHUNKS_PER_THREAD = 8;
  * and output samples held in linear memory at once; `partials`, most partial weight gradients (sample
  * chunks) per group, and `partialBytes`, most bytes they may take together; `passBytes`, most bytes of
  * columns a thread builds at once (the SGEMM then reads them from cache): bigger samples go in passes
- * over blocks of output rows (forward) or input channels (gradients).
+ * over blocks of output rows (forward) or input channels (gradients) (unfused kernels only); `packBytes`,
+ * most bytes of packed operands of the fused kernels (0 turns them off): the forward's packed weights,
+ * the input gradient's packed W^T block, the weight gradient's packed gradient slice.
  */
-export const convLimits = { groupBytes: 64 << 20, partials: 8, partialBytes: 32 << 20, passBytes: 2 << 20 };
+export const convLimits = {
+  groupBytes: 64 << 20,
+  partials: 8,
+  partialBytes: 32 << 20,
+  passBytes: 2 << 20,
+  packBytes: 8 << 20,
+};
 
 function align16(x: number): number {
   return Math.ceil(x / 16) * 16; // not `(x + 15) & ~15`: sizes past 2 GiB must not wrap around
@@ -103,6 +125,17 @@ function geom(C: number, cout: number, w: Window2d): Geom {
 
 /** How a group of samples runs: threads, samples per chunk, blocks per sample chunk, workspace. */
 interface ConvPlan {
+  /**
+   * Fused kernels (ARG.fast): the forward with the weights packed once per call (at ARG.apack) and each
+   * sample's columns packed straight from its padded copy, KB steps of k and NCB columns at a time (no
+   * im2col buffer); the weight gradient likewise (KB positions at a time); the input gradient with W^T
+   * packed once per chunk (NCB columns of the gradient at a time).
+   */
+  fast: boolean;
+  /** Depth of the k slices of the fused forward and weight gradient. */
+  kb: number;
+  /** Columns per block of packed B of the fused kernels. */
+  ncb: number;
   threads: number;
   size: number;
   blocks: number;
@@ -117,6 +150,16 @@ interface ConvPlan {
   padBytes: number;
   /** Bytes of workspace per thread. */
   stride: number;
+}
+
+/** Bytes of the packed weights of a fused forward (an upper bound of gemm.ts's padded rows). */
+function packedWeightBytes(g: Geom): number {
+  return align16(4 * (g.cout + 8) * g.K);
+}
+
+/** Whether the forward runs fused (see ConvPlan.fast): the packed weights fit `convLimits.packBytes`. */
+function fusedForward(g: Geom): boolean {
+  return packedWeightBytes(g) <= convLimits.packBytes;
 }
 
 /** Partial weight gradients of a group of nb samples (does not depend on the thread count). */
@@ -148,6 +191,81 @@ function planConv(
   // Rows (forward) or channels per pass, and the columns of one pass.
   const unit = 4 * (kind === FORWARD ? g.K * w.outW : g.khkw * g.L);
   const pass = Math.max(1, Math.min(per, Math.floor(convLimits.passBytes / Math.max(1, unit))));
+  const planes = 4 * per * g.HP * g.WP;
+  if (
+    kind === WEIGHT_GRAD &&
+    4 * (g.cout + 8) * KC <= convLimits.packBytes &&
+    planes <= convLimits.passBytes
+  ) {
+    // Fused weight gradient: the gradient packed per KB positions, the columns straight from the padded
+    // planes of the block's channels (all of them at once, within the pass budget), NCB at a time.
+    const slices = Math.ceil(g.L / KC);
+    const kb = Math.min(KC, Math.ceil(Math.ceil(g.L / slices) / 4) * 4);
+    const n = per * g.khkw;
+    const ncb = Math.min(NCB, Math.ceil(n / 8) * 8);
+    const colsBytes = align16(256 + 4 * n + 16 + 4 * (g.cout + 8) * kb + 4 * kb * ncb);
+    const padBytes = align16(planes + 16);
+    return {
+      fast: true,
+      kb,
+      ncb,
+      threads: t,
+      size,
+      blocks,
+      pass: per,
+      chunks: sampleChunks * blocks,
+      colsBytes,
+      padBytes,
+      stride: colsBytes + padBytes,
+    };
+  }
+  if (
+    kind === INPUT_GRAD &&
+    pass >= per &&
+    g.cout <= KC &&
+    4 * (per * g.khkw + 8) * g.cout <= convLimits.packBytes
+  ) {
+    // Input gradient with W^T packed once per chunk (one pass over the block's channels).
+    const ncb = Math.min(NCB, Math.ceil(g.L / 8) * 8);
+    const colsBytes = align16(unit * pass + 16);
+    const padBytes = align16(4 * pass * g.HP * g.WP + 16);
+    const work = 256 + 4 * (per * g.khkw + 8) * g.cout + 4 * g.cout * ncb;
+    return {
+      fast: true,
+      kb: 0,
+      ncb,
+      threads: t,
+      size,
+      blocks,
+      pass,
+      chunks: sampleChunks * blocks,
+      colsBytes,
+      padBytes,
+      stride: colsBytes + padBytes + align16(work),
+    };
+  }
+  if (kind === FORWARD && fusedForward(g)) {
+    const slices = Math.ceil(g.K / KC);
+    const kb = Math.min(KC, Math.ceil(Math.ceil(g.K / slices) / 4) * 4);
+    const ncb = Math.min(NCB, Math.ceil((per * w.outW) / 8) * 8);
+    // Tile buffer and column offsets (256 bytes), k offsets, packed columns; padded planes (+ slack for
+    // the vector loads of micro-panels that span two rows).
+    const colsBytes = align16(256 + 4 * g.K + 16 + 4 * kb * ncb);
+    const padBytes = align16(4 * g.C * g.HP * g.WP + 64);
+    return {
+      fast: true,
+      kb,
+      ncb,
+      threads: t,
+      size,
+      blocks,
+      pass: per,
+      chunks: sampleChunks * blocks,
+      colsBytes,
+      padBytes,
+      stride: colsBytes + padBytes,
+    };
+  }
   let work: number;
   if (kind === FORWARD) work = kernels.sgemmWorkspace(g.cout, pass * w.outW, g.K);
   else if (kind === INPUT_GRAD) work = kernels.sgemmWorkspace(pass * g.khkw, g.L, g.cout);
@@ -155,6 +273,9 @@ function planConv(
   const colsBytes = align16(unit * pass + 16);
   const padBytes = align16(4 * (kind === FORWARD ? g.C : pass) * g.HP * g.WP + 16);
   return {
+    fast: false,
+    kb: 0,
+    ncb: 0,
     threads: t,
     size,
     blocks,
@@ -200,7 +321,7 @@ function writeArgs(
   kernels: WasmKernels,
   at: number,
   g: Geom,
-  p: { x: number; wt: number; bias: number; out: number; grad: number },
+  p: { x: number; wt: number; bias: number; out: number; grad: number; apack?: number },
 ): Int32Array {
   const a = new Int32Array(kernels.memory.buffer, at, ARG_WORDS);
   const { w } = g;
@@ -225,6 +346,7 @@ function writeArgs(
   a[ARG.grad] = p.grad;
   a[ARG.HP] = g.HP;
   a[ARG.WP] = g.WP;
+  a[ARG.apack] = p.apack ?? 0;
   new Float32Array(a.buffer, at, ARG_WORDS)[ONE_WORD] = 1;
   return a;
 }
@@ -250,6 +372,9 @@ function runConv(
   args[ARG.colsBytes] = plan.colsBytes;
   args[ARG.padBytes] = plan.padBytes;
   args[ARG.pass] = plan.pass;
+  args[ARG.fast] = plan.fast ? 1 : 0;
+  args[ARG.kb] = plan.kb;
+  args[ARG.ncb] = plan.ncb;
   const job = kernels.jobWords();
   job[JOB.kind] = kind;
   job[JOB.args] = args.byteOffset;
@@ -377,12 +502,28 @@ export function wasmConv2d(
   const bAt = align16(wAt + 4 * cout * K);
   const xAt = align16(bAt + 4 * cout);
   const outAt = align16(xAt + 4 * nb0 * C * HW);
-  const workAt = align16(outAt + 4 * nb0 * cout * L);
+  const packAt = align16(outAt + 4 * nb0 * cout * L);
+  const workAt = packAt + (full.fast ? packedWeightBytes(g) : 0);
   const heap = kernels.reserve(workAt + bytes);
   place(heap, wAt, weight);
   if (bias) place(heap, bAt, bias);
-  const args = writeArgs(kernels, argsAt, g, { x: xAt, wt: wAt, bias: bias ? bAt : 0, out: outAt, grad: 0 });
+  const args = writeArgs(kernels, argsAt, g, {
+    x: xAt,
+    wt: wAt,
+    bias: bias ? bAt : 0,
+    out: outAt,
+    grad: 0,
+    apack: full.fast ? packAt : 0,
+  });
   const what = () => `a conv2d of a ${shapeText(x.shape)} input with a ${shapeText(weight.shape)} weight`;
+  if (full.fast) {
+    // Once per call, on this thread: pack the weights where every thread reads them.
+    args[ARG.kb] = full.kb;
+    const job = kernels.jobWords();
+    job[JOB.kind] = PACK_WEIGHTS;
+    job[JOB.args] = args.byteOffset;
+    kernels.runChunk(0, workAt);
+  }
   const run: GroupRun = {
     kind: FORWARD,
     args,

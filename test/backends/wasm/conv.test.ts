@@ -225,8 +225,30 @@ describe('wasm conv2d kernels', () => {
       { N: 1, C: 2, H: 1, W: 1, cout: 3, kh: 3, p: 1, bias: true }, // a single pixel, all padding around
       { N: 2, C: 2, H: 5, W: 31, cout: 3, kh: 1, kw: 7, s: [1, 5], p: [0, 3] }, // wide rows, stride 5
       { N: 3, C: 6, H: 6, W: 6, cout: 1, kh: 6, bias: true }, // one output pixel per sample
+      { N: 2, C: 3, H: 6, W: 7, cout: 4, kh: 1, p: 1 }, // 1x1 with padding
+      { N: 2, C: 3, H: 5, W: 3, cout: 9, kh: 3, p: 1, bias: true }, // rows narrower than a micro-panel
     ];
-    for (const c of cases) checkCase(kernels, c);
+    // Fused (weights packed once, columns packed from the padded image) and unfused (im2col + SGEMM).
+    for (const packBytes of [defaults.packBytes, 0]) {
+      convLimits.packBytes = packBytes;
+      for (const c of cases) checkCase(kernels, c);
+    }
+  });
+
+  it('the fused and unfused kernels agree on the MNIST layers, with more columns than a block', () => {
+    for (const c of [
+      { N: 3, C: 1, H: 28, W: 28, cout: 32, kh: 5, p: 2, bias: true },
+      { N: 3, C: 32, H: 14, W: 14, cout: 64, kh: 5, p: 2, bias: true },
+      { N: 2, C: 3, H: 40, W: 30, cout: 7, kh: 3, p: 1 }, // 1200 positions: 3 blocks of columns
+    ] satisfies ConvCase[]) {
+      const fused = checkCase(kernels, c);
+      convLimits.packBytes = 0;
+      const unfused = checkCase(kernels, c);
+      convLimits.packBytes = defaults.packBytes;
+      for (let i = 0; i < 3; i++) expectClose(fused[i]!, unfused[i]!, `${NAMES[i]} of ${JSON.stringify(c)}`);
+      // The input gradient's products are the same either way (W^T is only packed once per chunk).
+      expectSame(fused[1]!, unfused[1]!, `input gradient of ${JSON.stringify(c)}`);
+    }
   });
 
   it('an empty batch gives an empty output and input gradient and a zero weight gradient', () => {
@@ -256,6 +278,7 @@ describe('wasm conv2d kernels', () => {
 
   it('samples whose columns exceed the pass budget go in passes of rows or channels, with the same results', () => {
     const c: ConvCase = { N: 3, C: 5, H: 11, W: 9, cout: 4, kh: 3, kw: 2, s: [2, 1], p: 1, bias: true };
+    convLimits.packBytes = 0; // passes are for the unfused kernels (im2col columns)
     const whole = checkCase(kernels, c);
     for (const passBytes of [1, 4 * 5 * 6 * 10 * 3]) {
       // One output row or input channel per pass; then 3 rows or 2 channels (the last pass shorter).
@@ -294,7 +317,12 @@ describe.skipIf(threadsUnsupported !== null)('wasm conv2d kernels on worker thre
       { N: 1, C: 16, H: 24, W: 24, cout: 24, kh: 3, p: 1, bias: true },
       { N: 2, C: 10, H: 44, W: 37, cout: 16, kh: 5, s: 2, p: 2, layout: 'strided' },
     ];
-    for (const c of cases) {
+    // Fused and unfused kernels (see the first test).
+    for (const [c, packBytes] of [
+      ...cases.map((c) => [c, defaults.packBytes]),
+      ...cases.map((c) => [c, 0]),
+    ] as [ConvCase, number][]) {
+      convLimits.packBytes = packBytes;
       expect(flops(c), JSON.stringify(c)).toBeGreaterThanOrEqual(PARALLEL_MIN_FLOPS);
       const one = c.N > 8 ? onWasm(kernels, c) : checkCase(kernels, c);
       for (const threads of [2, 3]) {
@@ -311,18 +339,26 @@ describe.skipIf(threadsUnsupported !== null)('wasm conv2d kernels on worker thre
     const c: ConvCase = { N: 9, C: 8, H: 24, W: 24, cout: 40, kh: 3, p: 1, bias: true };
     convLimits.groupBytes = 4 * 4 * (8 * 576 + 40 * 576);
     convLimits.passBytes = 3 * 4 * 72 * 24;
-    for (const [N, threads] of [
-      [9, 2],
-      [1, 2],
-      [3, 3],
+    for (const [N, threads, packBytes] of [
+      [9, 2, defaults.packBytes],
+      [1, 2, defaults.packBytes],
+      [3, 3, defaults.packBytes],
+      [9, 2, 0],
+      [1, 2, 0],
+      [3, 3, 0],
     ] as const) {
+      convLimits.packBytes = packBytes;
       const one = N === 9 ? checkCase(kernels, c) : onWasm(kernels, { ...c, N });
       expect(flops({ ...c, N })).toBeGreaterThanOrEqual(PARALLEL_MIN_FLOPS);
       const before = total();
       const many = onWasm(kernels, { ...c, N }, pool, threads);
       expect(total() - before).toBeGreaterThanOrEqual(3);
       for (let i = 0; i < 3; i++)
-        expectSame(many[i]!, one[i]!, `${NAMES[i]}, ${N} samples on ${threads} threads`);
+        expectSame(
+          many[i]!,
+          one[i]!,
+          `${NAMES[i]}, ${N} samples on ${threads} threads, packBytes ${packBytes}`,
+        );
     }
   });
 
