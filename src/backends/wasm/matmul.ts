@@ -170,14 +170,17 @@ class ThreadChoice {
   threaded = true;
   /** Whether the current call's time is left out (the first call of a retry of the other way). */
   private untimed = false;
-  private calls = 0;
+  /**
+   * Calls since the last retry run of the other way began (it starts one when this reaches the retry
+   * period); starts as if a retry had just ended, so the first calls after the warm-up go the faster way.
+   */
+  private sinceRetry = RETRY_RUN - 1;
   /** Runs and running mean of the milliseconds per call: [on one thread, split]. */
   private readonly runs = [0, 0];
   private readonly mean = [0, 0];
 
   /** Picks the way of the next call. */
   next(): this {
-    this.calls++;
     const [serial, split] = this.runs as [number, number];
     if (split < WARM_SPLIT) this.threaded = true;
     else if (serial < WARM_SERIAL) this.threaded = false;
@@ -185,9 +188,11 @@ class ThreadChoice {
       const [one, two] = this.mean as [number, number];
       const splitFaster = two <= one;
       const every = Math.max(one, two) > 2 * Math.min(one, two) ? RETRY_EVERY_FAR : RETRY_EVERY;
-      const phase = this.calls % every;
-      this.threaded = phase < RETRY_RUN ? !splitFaster : splitFaster;
-      this.untimed = phase === 0;
+      // A counter of its own (not the call count modulo `every`): when `every` changes, a retry is
+      // delayed, never skipped.
+      if (++this.sinceRetry >= every) this.sinceRetry = 0;
+      this.threaded = this.sinceRetry < RETRY_RUN ? !splitFaster : splitFaster;
+      this.untimed = this.sinceRetry === 0;
     }
     return this;
   }
