@@ -79,6 +79,11 @@ try {
   r.threads = await nt.initWasmThreads(2);
   const pool = nt.wasmThreadPool();
   const two = work();
+  // Products above the adaptive range are always split; on a busy machine the worker may still lose every
+  // race for chunks to this thread for a while, so give it up to 50 products to take one.
+  for (let i = 0; pool && i < 50 && pool.chunkCounts()[1] === 0; i++) {
+    nt.randn([384, 384]).matmul(nt.randn([384, 384])).dataSync();
+  }
   r.workerChunks = pool ? pool.chunkCounts()[1] : 0;
   nt.setBackend('cpu');
   const ref = work();
