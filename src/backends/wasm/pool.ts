@@ -356,6 +356,15 @@ interface Slot {
   error: string | null;
 }
 
+/** A slot for a worker just started, and the function that resolves its `ready`. */
+function newSlot(worker: Slot['worker']): [Slot, () => void] {
+  let resolveReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    resolveReady = resolve;
+  });
+  return [{ worker, ready, dead: false, error: null }, resolveReady];
+}
+
 /** Options of {@link GemmPool} (for tests). */
 export interface GemmPoolOptions {
   /** Milliseconds without any finished chunk after which a product gives up (default 60 s). */
@@ -420,15 +429,7 @@ export class GemmPool {
   private spawnWeb(tid: number, web: WebWorkerApi): Slot {
     this.webWorkerUrl ??= web.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: 'text/javascript' }));
     const worker = new web.Worker(this.webWorkerUrl, { name: `neurite-wasm-${tid}` });
-    let resolveReady: () => void = () => {};
-    const slot: Slot = {
-      worker,
-      ready: new Promise<void>((resolve) => {
-        resolveReady = resolve;
-      }),
-      dead: false,
-      error: null,
-    };
+    const [slot, resolveReady] = newSlot(worker);
     worker.onmessage = () => resolveReady();
     worker.onerror = (e) => {
       slot.error = e.message ?? 'error in the worker';
@@ -447,15 +448,7 @@ export class GemmPool {
     }
     const worker = new wt.Worker(NODE_WORKER_SOURCE, { eval: true, workerData: this.initOf(tid) });
     worker.unref();
-    let resolveReady: () => void = () => {};
-    const slot: Slot = {
-      worker,
-      ready: new Promise<void>((resolve) => {
-        resolveReady = resolve;
-      }),
-      dead: false,
-      error: null,
-    };
+    const [slot, resolveReady] = newSlot(worker);
     worker.once('message', () => resolveReady());
     // Without an 'error' listener an uncaught exception in the worker would crash the process.
     worker.on('error', (e: unknown) => {
