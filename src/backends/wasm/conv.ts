@@ -192,6 +192,31 @@ function planConv(
   const unit = 4 * (kind === FORWARD ? g.K * w.outW : g.khkw * g.L);
   const pass = Math.max(1, Math.min(per, Math.floor(convLimits.passBytes / Math.max(1, unit))));
   const planes = 4 * per * g.HP * g.WP;
+  /** The plan, given what differs between the paths (workspace per thread = cols + pad + work). */
+  const plan = (
+    fast: boolean,
+    kb: number,
+    ncb: number,
+    passOf: number,
+    colsBytes: number,
+    padBytes: number,
+    workBytes = 0,
+  ): ConvPlan => ({
+    fast,
+    kb,
+    ncb,
+    threads: t,
+    size,
+    blocks,
+    pass: passOf,
+    chunks: sampleChunks * blocks,
+    colsBytes,
+    padBytes,
+    stride: colsBytes + padBytes + workBytes,
+  });
+  /** The depth of a k block over `len`: equal slices of at most KC, a multiple of 4. */
+  const kBlock = (len: number): number =>
+    Math.min(KC, Math.ceil(Math.ceil(len / Math.ceil(len / KC)) / 4) * 4);
   if (
     kind === WEIGHT_GRAD &&
     4 * (g.cout + 8) * KC <= convLimits.packBytes &&
@@ -199,25 +224,11 @@ function planConv(
   ) {
     // Fused weight gradient: the gradient packed per KB positions, the columns straight from the padded
     // planes of the block's channels (all of them at once, within the pass budget), NCB at a time.
-    const slices = Math.ceil(g.L / KC);
-    const kb = Math.min(KC, Math.ceil(Math.ceil(g.L / slices) / 4) * 4);
+    const kb = kBlock(g.L);
     const n = per * g.khkw;
     const ncb = Math.min(NCB, Math.ceil(n / 8) * 8);
     const colsBytes = align16(256 + 4 * n + 16 + 4 * (g.cout + 8) * kb + 4 * kb * ncb);
-    const padBytes = align16(planes + 16);
-    return {
-      fast: true,
-      kb,
-      ncb,
-      threads: t,
-      size,
-      blocks,
-      pass: per,
-      chunks: sampleChunks * blocks,
-      colsBytes,
-      padBytes,
-      stride: colsBytes + padBytes,
-    };
+    return plan(true, kb, ncb, per, colsBytes, align16(planes + 16));
   }
   if (
     kind === INPUT_GRAD &&
@@ -230,41 +241,15 @@ function planConv(
     const colsBytes = align16(unit * pass + 16);
     const padBytes = align16(4 * pass * g.HP * g.WP + 16);
     const work = 256 + 4 * (per * g.khkw + 8) * g.cout + 4 * g.cout * ncb;
-    return {
-      fast: true,
-      kb: 0,
-      ncb,
-      threads: t,
-      size,
-      blocks,
-      pass,
-      chunks: sampleChunks * blocks,
-      colsBytes,
-      padBytes,
-      stride: colsBytes + padBytes + align16(work),
-    };
+    return plan(true, 0, ncb, pass, colsBytes, padBytes, align16(work));
   }
   if (kind === FORWARD && fusedForward(g)) {
-    const slices = Math.ceil(g.K / KC);
-    const kb = Math.min(KC, Math.ceil(Math.ceil(g.K / slices) / 4) * 4);
+    const kb = kBlock(g.K);
     const ncb = Math.min(NCB, Math.ceil((per * w.outW) / 8) * 8);
     // Tile buffer and column offsets (256 bytes), k offsets, packed columns; padded planes (+ slack for
     // the vector loads of micro-panels that span two rows).
     const colsBytes = align16(256 + 4 * g.K + 16 + 4 * kb * ncb);
-    const padBytes = align16(4 * g.C * g.HP * g.WP + 64);
-    return {
-      fast: true,
-      kb,
-      ncb,
-      threads: t,
-      size,
-      blocks,
-      pass: per,
-      chunks: sampleChunks * blocks,
-      colsBytes,
-      padBytes,
-      stride: colsBytes + padBytes,
-    };
+    return plan(true, kb, ncb, per, colsBytes, align16(4 * g.C * g.HP * g.WP + 64));
   }
   let work: number;
   if (kind === FORWARD) work = kernels.sgemmWorkspace(g.cout, pass * w.outW, g.K);
@@ -272,19 +257,7 @@ function planConv(
   else work = kernels.sgemmWorkspace(g.cout, pass * g.khkw, g.L);
   const colsBytes = align16(unit * pass + 16);
   const padBytes = align16(4 * (kind === FORWARD ? g.C : pass) * g.HP * g.WP + 16);
-  return {
-    fast: false,
-    kb: 0,
-    ncb: 0,
-    threads: t,
-    size,
-    blocks,
-    pass,
-    chunks: sampleChunks * blocks,
-    colsBytes,
-    padBytes,
-    stride: colsBytes + padBytes + align16(work),
-  };
+  return plan(false, 0, 0, pass, colsBytes, padBytes, align16(work));
 }
 
 /** Samples per group for `perSample` floats of data each. */
