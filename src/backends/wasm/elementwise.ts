@@ -13,6 +13,7 @@
  */
 import { allocArrayUninit } from '../../core/dtype.js';
 import { OutOfMemoryError } from '../../core/errors.js';
+import { numelOf } from '../../core/shape.js';
 import type { Backend, Pool2dWindow, Storage, View } from '../backend.js';
 import { contiguousData } from '../cpu/elementwise.js';
 import { arr, CpuStorage } from '../cpu/storage.js';
@@ -33,9 +34,7 @@ function align16(x: number): number {
 }
 
 function numel(v: View): number {
-  let n = 1;
-  for (const d of v.shape) n *= d;
-  return n;
+  return numelOf(v.shape);
 }
 
 /** Grows the memory for `bytes` from HEAP_BASE; null when it cannot (the caller falls back to the CPU). */

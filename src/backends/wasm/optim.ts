@@ -16,9 +16,8 @@ import {
   compiledKernelBuilds,
   HEAP_BASE,
   type KernelExports,
-  kernelModule,
   relaxedByDefault,
-  SHARED_MAX_PAGES,
+  WasmKernels,
 } from './kernels.js';
 
 /** Elements of each array per chunk copied into linear memory (4 arrays x 32 KiB). */
@@ -46,13 +45,10 @@ let loaded: Loaded | null | undefined;
 
 /** Instantiates the build (`shared` memory or not, `relaxed` SIMD or not) on a memory of its own. */
 function instantiate(shared: boolean, relaxed: boolean): Loaded | null {
-  const memory = shared
-    ? new WebAssembly.Memory({ initial: 16, maximum: SHARED_MAX_PAGES, shared: true })
-    : new WebAssembly.Memory({ initial: 16 });
-  const instance = new WebAssembly.Instance(kernelModule(shared, relaxed), { env: { memory } });
-  const x = instance.exports as unknown as Loaded['x'];
+  const own = new WasmKernels({ shared, relaxed, maxBytes: slotAt(4) });
+  const x = own.kernelExports;
   if (typeof x.adamStep !== 'function') return null;
-  const heap = new Float32Array(memory.buffer);
+  const heap = own.reserve(slotAt(4)); // within the first MiB: the memory never grows
   const slots = [0, 1, 2, 3].map((i) => heap.subarray(slotAt(i) >> 2, (slotAt(i) >> 2) + OPTIM_CHUNK));
   return { x, heap, slots };
 }
