@@ -102,18 +102,7 @@ const randn = (shape: number[], seed: number, std = 1): tf.Tensor =>
 
 /** The issue-4 workloads (TF.js layouts: NHWC activations, HWIO filters). */
 const JOBS: Record<string, () => Job> = {
-  'sgemm-1024': () => {
-    const a = randn([S.gemmN, S.gemmN], 1);
-    const b = randn([S.gemmN, S.gemmN], 2);
-    return {
-      fn: () => {
-        const c = tf.matMul(a, b);
-        c.dataSync();
-        c.dispose();
-      },
-      keep: [a, b],
-    };
-  },
+  'sgemm-1024': () => square(S.gemmN, 1),
   'conv2d-fwd-bwd': () => {
     const x = randn([S.convBatch, 28, 28, 1], 3);
     const w = randn([5, 5, 1, 32], 4);
@@ -192,8 +181,8 @@ const JOBS: Record<string, () => Job> = {
 
 /** The issue-2 micro workloads (`--micro`). */
 const MICRO: Record<string, () => Job> = {
-  'micro-matmul-128': () => square(128),
-  'micro-matmul-512': () => square(512),
+  'micro-matmul-128': () => square(128, 6),
+  'micro-matmul-512': () => square(512, 6),
   'micro-add-1M': () => elementwise((a, b) => tf.add(a, b)),
   'micro-mul-1M': () => elementwise((a, b) => tf.mul(a, b)),
   'micro-exp-1M': () => elementwise((a) => tf.exp(a)),
@@ -210,9 +199,10 @@ const MICRO: Record<string, () => Job> = {
   },
 };
 
-function square(n: number): Job {
-  const a = randn([n, n], 6);
-  const b = randn([n, n], 7);
+/** C = A·B of two n x n random matrices (seeds `seed` and `seed + 1`), read back and released. */
+function square(n: number, seed: number): Job {
+  const a = randn([n, n], seed);
+  const b = randn([n, n], seed + 1);
   return {
     fn: () => {
       const c = tf.matMul(a, b);
