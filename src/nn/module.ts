@@ -83,6 +83,14 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * Whether forward hooks or pre-hooks are registered on this module (containers only rearrange the
+   * calls of children that have none, see `Sequential`).
+   */
+  get hasForwardHooks(): boolean {
+    return this._preHooks.length > 0 || this._hooks.length > 0;
+  }
+
   /** Registers a hook run before every forward call; returns a remover. */
   registerForwardPreHook(hook: ForwardPreHook): () => void {
     this._preHooks.push(hook);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IndexError, manualSeed, nn, randn, type Tensor, ValueError } from '../../src/index.js';
+import { IndexError, manualSeed, nn, randn, Tensor, ValueError } from '../../src/index.js';
 
 describe('Sequential', () => {
   it('indexes, replaces and appends children, keeping PyTorch keys', () => {
@@ -13,6 +13,69 @@ describe('Sequential', () => {
     expect(s.forward<Tensor>(randn([6, 3])).shape).toEqual([6, 5]);
     expect(() => s.at(3)).toThrow(/Sequential: index 3 out of range for 3 layers/);
     expect(() => s.set(-4, new nn.ReLU())).toThrow(IndexError);
+  });
+});
+
+describe('Sequential: ReLU then MaxPool2d runs as the pool then the ReLU', () => {
+  /** Integer values in [-3, 3]: many ties and zeros in the pooling windows, as well as negative windows. */
+  function tiedInput(shape: number[]): Tensor {
+    return randn(shape).mul(1.5).round().clamp(-3, 3).requiresGrad_();
+  }
+  /** Output and input gradient of `f` on x (backward of sum(out * weights), so that every entry counts). */
+  function run(f: (x: Tensor) => Tensor, x: Tensor, wts: Tensor): [Float32Array, Float32Array] {
+    x.grad = null;
+    const y = f(x);
+    y.mul(wts).sum().backward();
+    return [y.dataSync() as Float32Array, x.grad!.dataSync() as Float32Array];
+  }
+  const variants: [string, nn.MaxPool2d][] = [
+    ['2x2', new nn.MaxPool2d(2)],
+    ['3x3 stride 2 padding 1', new nn.MaxPool2d(3, { stride: 2, padding: 1 })],
+    ['2x2 ceil mode', new nn.MaxPool2d(2, { ceilMode: true })],
+    ['2x2 dilation 2', new nn.MaxPool2d(2, { dilation: 2 })],
+  ];
+  for (const [name, pool] of variants) {
+    it(`gives the same bits as relu then pool, forward and backward (${name})`, () => {
+      manualSeed(11);
+      for (const x of [tiedInput([2, 3, 7, 9]), randn([2, 3, 7, 9]).requiresGrad_()]) {
+        const seq = new nn.Sequential(new nn.ReLU(), pool);
+        const shape = pool.forward(x).shape;
+        const wts = randn(shape);
+        const [y0, g0] = run((t) => pool.forward(t.relu()), x, wts);
+        const [y1, g1] = run((t) => seq.forward<Tensor>(t), x, wts);
+        expect(y1).toEqual(y0);
+        expect(g1).toEqual(g0);
+      }
+    });
+  }
+
+  it('applies the ReLU to the pooled tensor, unless a hook watches either layer', () => {
+    manualSeed(12);
+    const seen: number[][] = [];
+    const relu = Tensor.prototype.relu;
+    Tensor.prototype.relu = function (this: Tensor): Tensor {
+      seen.push([...this.shape]);
+      return relu.call(this);
+    };
+    try {
+      const act = new nn.ReLU();
+      const seq = new nn.Sequential(new nn.Conv2d(1, 2, 3, { padding: 1 }), act, new nn.MaxPool2d(2));
+      const x = randn([1, 1, 6, 6]);
+      const y = seq.forward<Tensor>(x);
+      expect(seen).toEqual([[1, 2, 3, 3]]);
+      const hooked: number[][] = [];
+      const remove = act.registerForwardHook((_m, _in, out) => {
+        hooked.push([...(out as Tensor).shape]);
+      });
+      seen.length = 0;
+      const z = seq.forward<Tensor>(x);
+      expect(seen).toEqual([[1, 2, 6, 6]]);
+      expect(hooked).toEqual([[1, 2, 6, 6]]);
+      expect(z.dataSync()).toEqual(y.dataSync());
+      remove();
+    } finally {
+      Tensor.prototype.relu = relu;
+    }
   });
 });
 

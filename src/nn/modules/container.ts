@@ -4,6 +4,8 @@
  */
 import { IndexError, ValueError } from '../../core/errors.js';
 import { Module } from '../module.js';
+import { ReLU } from './activation.js';
+import { MaxPool2d } from './pooling.js';
 
 /** Calls any module's forward with untyped inputs (containers do not know their children's signatures). */
 export function callModule(m: Module, ...inputs: unknown[]): unknown {
@@ -56,11 +58,35 @@ export class Sequential extends Module {
     return this;
   }
 
+  /**
+   * Runs the children in order. One exception, invisible in results: a `ReLU` directly followed by a
+   * `MaxPool2d` (neither with forward hooks) runs as the pool and then the ReLU. The two commute, since
+   * ReLU is monotone: max(relu(x)) = relu(max(x)) bit for bit, and the gradient goes to the same element
+   * (the window's first maximum when it is positive, none otherwise). The ReLU and its backward then touch
+   * the pooled tensor, a quarter of the size for 2 x 2 pools, and the full-size ReLU output is never
+   * made (about 7% of an MNIST CNN training step on the wasm backend).
+   */
   override forward<T = unknown>(x: unknown): T {
+    const kids = this.children();
     let y = x;
-    for (const m of this.children()) y = callModule(m, y);
+    for (let i = 0; i < kids.length; i++) {
+      const m = kids[i]!;
+      const next = kids[i + 1];
+      if (next !== undefined && poolCommutes(m, next)) {
+        y = callModule(m, callModule(next, y));
+        i++;
+      } else {
+        y = callModule(m, y);
+      }
+    }
     return y as T;
   }
+}
+
+/** Whether `relu` then `pool` may run as `pool` then `relu` (see Sequential.forward). */
+function poolCommutes(relu: Module, pool: Module): boolean {
+  if (relu.hasForwardHooks || pool.hasForwardHooks) return false;
+  return relu.constructor === ReLU && pool.constructor === MaxPool2d;
 }
 
 /** A list of submodules, registered as '0', '1', ... (no forward of its own). */
