@@ -237,6 +237,19 @@ export interface Backend {
    * plus an optional bias [Cout]; result [N, Cout, outH, outW].
    */
   conv2d(x: View, weight: View, bias: View | null, w: Window2d, groups: number): Storage;
+  /**
+   * Optional: conv2d (groups 1) followed by max pooling `pool` of its [N, Cout, outH, outW] output, without
+   * the conv's output ever being returned: the pooled values and their int32 flat in-plane indices, the
+   * same as `maxPool2d(conv2d(...), pool)`; null where the backend does not fuse this case (then callers
+   * run the two kernels). Used by nn.Sequential for a Conv2d followed by a MaxPool2d.
+   */
+  conv2dMaxPool2d?(
+    x: View,
+    weight: View,
+    bias: View | null,
+    w: Window2d,
+    pool: Pool2dWindow,
+  ): { values: Storage; indices: Storage } | null;
   /** Gradient of conv2d w.r.t. its input: grad [N, Cout, outH, outW] -> [N, weight.shape[1]*groups, inH, inW]. */
   conv2dBackwardInput(grad: View, weight: View, w: Window2d, groups: number): Storage;
   /** Gradient of conv2d w.r.t. its weight: grad [N, Cout, outH, outW] and x -> [Cout, C/groups, kh, kw]. */

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { IndexError, manualSeed, nn, randn, Tensor, ValueError } from '../../src/index.js';
+import type { Backend } from '../../src/backends/backend.js';
+import {
+  getBackend,
+  IndexError,
+  manualSeed,
+  nn,
+  randn,
+  setBackend,
+  Tensor,
+  ValueError,
+} from '../../src/index.js';
 
 describe('Sequential', () => {
   it('indexes, replaces and appends children, keeping PyTorch keys', () => {
@@ -75,6 +85,57 @@ describe('Sequential: ReLU then MaxPool2d runs as the pool then the ReLU', () =>
       remove();
     } finally {
       Tensor.prototype.relu = relu;
+    }
+  });
+});
+
+describe('Sequential: Conv2d then MaxPool2d run as one conv2dMaxPool2d', () => {
+  it('on the wasm backend the fused kernel serves each Conv2d [ReLU] MaxPool2d run, with the same bits', () => {
+    const previous = getBackend().name;
+    setBackend('wasm');
+    const backend = getBackend() as Backend;
+    const fused = backend.conv2dMaxPool2d;
+    try {
+      expect(backend.name).toBe('wasm');
+      expect(fused).toBeDefined();
+      let calls = 0;
+      backend.conv2dMaxPool2d = (...args) => {
+        calls++;
+        return fused!.apply(backend, args);
+      };
+      manualSeed(13);
+      const conv1 = new nn.Conv2d(2, 4, 3, { padding: 1 });
+      const seq = new nn.Sequential(
+        conv1,
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+        new nn.Conv2d(4, 6, 3, { padding: 1 }),
+        new nn.MaxPool2d(2),
+        new nn.Flatten(),
+      );
+      const x = randn([3, 2, 12, 12]);
+      const pass = (): Float32Array[] => {
+        for (const p of seq.parameters()) p.grad = null;
+        const y = seq.forward<Tensor>(x);
+        y.pow(2).sum().backward();
+        return [y, ...seq.parameters().map((p) => p.grad!)].map((t) => t.dataSync() as Float32Array);
+      };
+      const got = pass();
+      expect(calls).toBe(2);
+      // A hook on the first conv: that block runs layer by layer (and its conv output is seen).
+      const remove = conv1.registerForwardHook(() => undefined);
+      calls = 0;
+      const want = pass();
+      remove();
+      expect(calls).toBe(1);
+      got.forEach((g, i) => {
+        expect(g, `result ${i}`).toEqual(want[i]);
+      });
+      // Input the conv does not take: the layers run one by one and the conv names the error.
+      expect(() => seq.forward(randn([3, 5, 12, 12]))).toThrow(/0 \(Conv2d\)/);
+    } finally {
+      backend.conv2dMaxPool2d = fused;
+      setBackend(previous);
     }
   });
 });

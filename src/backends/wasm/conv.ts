@@ -21,7 +21,7 @@
  * @module
  */
 import { allocArrayUninit } from '../../core/dtype.js';
-import type { View, Window2d } from '../backend.js';
+import type { Pool2dWindow, View, Window2d } from '../backend.js';
 import { copyInto } from '../cpu/elementwise.js';
 import { arr } from '../cpu/storage.js';
 import { PARALLEL_MIN_FLOPS } from './job.js';
@@ -376,28 +376,41 @@ interface GroupRun {
 }
 
 /**
+ * Where the groups' outputs of `runByGroups` go: `allocate` runs while the first group computes (the
+ * result arrays), `take(n0, nb)` after each group (samples [n0, n0 + nb), whose outputs are in memory).
+ */
+interface GroupSink {
+  allocate(): void;
+  take(n0: number, nb: number): void;
+}
+
+/**
  * Runs a forward or input-gradient job over a batch of N samples in groups of nb0 (`full` plans a whole
  * group, `last` the final one): `load(n0, nb)` places a group's operand, then each group's output
  * (`perSample` floats a sample at byte `outAt`) is copied into the result, a fresh array allocated while
- * the first group runs.
+ * the first group runs, or handed to `sink` instead when one is given.
  */
 function runByGroups(
   kernels: WasmKernels,
   pool: GemmPool | null,
   { kind, args, N, nb0, full, last, workAt, what, heap, outAt, perSample }: GroupRun,
   load: (n0: number, nb: number) => void,
+  sink?: GroupSink,
 ): Float32Array {
   const o = outAt >> 2;
   let result: Float32Array = new Float32Array(0);
-  const allocate = () => {
-    result = mappedArray(N * perSample);
+  const out: GroupSink = sink ?? {
+    allocate: () => {
+      result = mappedArray(N * perSample);
+    },
+    take: (n0, nb) => result.set(heap.subarray(o, o + nb * perSample), n0 * perSample),
   };
   for (let n0 = 0; n0 < N; n0 += nb0) {
     const nb = Math.min(nb0, N - n0);
     load(n0, nb);
     const plan = nb === nb0 ? full : last;
-    runConv(kernels, pool, kind, args, nb, plan, workAt, what, n0 === 0 ? allocate : undefined);
-    result.set(heap.subarray(o, o + nb * perSample), n0 * perSample);
+    runConv(kernels, pool, kind, args, nb, plan, workAt, what, n0 === 0 ? out.allocate : undefined);
+    out.take(n0, nb);
   }
   return result;
 }
@@ -458,24 +471,84 @@ function shapeText(shape: readonly number[]): string {
  */
 export function wasmConv2d(
   kernels: WasmKernels,
-  { pool, threads }: Threads,
+  threads: Threads,
   x: View,
   weight: View,
   bias: View | null,
   w: Window2d,
 ): Float32Array {
+  return convForward(kernels, threads, x, weight, bias, w, null).out;
+}
+
+/**
+ * conv2d forward followed by 2x2 max pooling with stride 2 (`pool`, over the conv's output: see
+ * `isMaxPool2x2`): the conv's output is pooled in linear memory, group by group, and never copied out.
+ * Returns the pooled values [N, Cout, pool.outH, pool.outW] and their flat in-plane indices, the same
+ * bits as `wasmConv2d` followed by `wasmMaxPool2x2`.
+ * @throws like wasmConv2d.
+ */
+export function wasmConv2dMaxPool2x2(
+  kernels: WasmKernels,
+  threads: Threads,
+  x: View,
+  weight: View,
+  bias: View | null,
+  w: Window2d,
+  pool: Pool2dWindow,
+): { values: Float32Array; indices: Int32Array } {
+  const { values, indices } = convForward(kernels, threads, x, weight, bias, w, pool);
+  return { values, indices };
+}
+
+/** Whether `p` is a 2x2 max pool with stride 2 (no padding or dilation) over the whole [outH, outW] output of `w`. */
+export function isMaxPool2x2(w: Window2d, p: Pool2dWindow): boolean {
+  return (
+    !p.adaptive &&
+    p.inH === w.outH &&
+    p.inW === w.outW &&
+    p.kh === 2 &&
+    p.kw === 2 &&
+    p.sh === 2 &&
+    p.sw === 2 &&
+    p.ph === 0 &&
+    p.pw === 0 &&
+    p.dh === 1 &&
+    p.dw === 1 &&
+    p.outH >= 1 &&
+    p.outW >= 1 &&
+    2 * p.outH <= p.inH &&
+    2 * p.outW <= p.inW
+  );
+}
+
+/** The conv2d forward, its output copied out (`pool` null) or max-pooled in place first (see wasmConv2dMaxPool2x2). */
+function convForward(
+  kernels: WasmKernels,
+  { pool, threads }: Threads,
+  x: View,
+  weight: View,
+  bias: View | null,
+  w: Window2d,
+  pw: Pool2dWindow | null,
+): { out: Float32Array; values: Float32Array; indices: Int32Array } {
   const [N, C] = x.shape as [number, number];
   const g = geom(C, weight.shape[0]!, w);
   const { cout, K, L, HW } = g;
-  if (N * cout * L === 0) return new Float32Array(N * cout * L);
-  const nb0 = groupSize(N, C * HW + cout * L);
+  const ohw = pw === null ? 0 : pw.outH * pw.outW;
+  if (N * cout * L === 0) {
+    const out = new Float32Array(pw === null ? N * cout * L : 0);
+    return { out, values: new Float32Array(N * cout * ohw), indices: new Int32Array(N * cout * ohw) };
+  }
+  const nb0 = groupSize(N, C * HW + cout * L + 2 * cout * ohw);
   const { full, last, bytes } = plans(kernels, FORWARD, g, N, nb0, pool, threads);
   const argsAt = HEAP_BASE;
   const wAt = align16(argsAt + 4 * ARG_WORDS);
   const bAt = align16(wAt + 4 * cout * K);
   const xAt = align16(bAt + 4 * cout);
   const outAt = align16(xAt + 4 * nb0 * C * HW);
-  const packAt = align16(outAt + 4 * nb0 * cout * L);
+  const vAt = align16(outAt + 4 * nb0 * cout * L);
+  const iAt = align16(vAt + 4 * nb0 * cout * ohw);
+  const packAt = align16(iAt + 4 * nb0 * cout * ohw);
   const workAt = packAt + (full.fast ? packedWeightBytes(g) : 0);
   const heap = kernels.reserve(workAt + bytes);
   place(heap, wAt, weight);
@@ -510,8 +583,30 @@ export function wasmConv2d(
     outAt,
     perSample: cout * L,
   };
-  return runByGroups(kernels, pool, run, (n0, nb) => place(heap, xAt, samples(x, n0, nb)));
+  const load = (n0: number, nb: number) => place(heap, xAt, samples(x, n0, nb));
+  if (pw === null) {
+    return { out: runByGroups(kernels, pool, run, load), values: EMPTY_F32, indices: EMPTY_I32 };
+  }
+  let values: Float32Array = EMPTY_F32;
+  let indices: Int32Array = EMPTY_I32;
+  const ints = new Int32Array(heap.buffer);
+  const per = cout * ohw;
+  runByGroups(kernels, pool, run, load, {
+    allocate: () => {
+      values = mappedArray(N * per);
+      indices = allocArrayUninit('int32', N * per) as Int32Array;
+    },
+    take: (n0, nb) => {
+      kernels.kernelExports.maxPool2x2F32(outAt, vAt, iAt, nb * cout, w.outH, w.outW, pw.outH, pw.outW);
+      values.set(heap.subarray(vAt >> 2, (vAt >> 2) + nb * per), n0 * per);
+      indices.set(ints.subarray(iAt >> 2, (iAt >> 2) + nb * per), n0 * per);
+    },
+  });
+  return { out: EMPTY_F32, values, indices };
 }
+
+const EMPTY_F32 = new Float32Array(0);
+const EMPTY_I32 = new Int32Array(0);
 
 /**
  * Gradient of conv2d w.r.t. its input: grad [N, Cout, outH, outW], weight [Cout, C, kh, kw] ->

@@ -24,14 +24,23 @@
  */
 import type { DType } from '../../core/dtype.js';
 import { OutOfMemoryError } from '../../core/errors.js';
-import { type Backend, getBackend, type Storage, type View, type Window2d } from '../backend.js';
+import {
+  type Backend,
+  getBackend,
+  type Pool2dWindow,
+  type Storage,
+  type View,
+  type Window2d,
+} from '../backend.js';
 import { createCpuBackend } from '../cpu/index.js';
 import { CpuStorage } from '../cpu/storage.js';
 import {
+  isMaxPool2x2,
   type Threads,
   wasmConv2d,
   wasmConv2dBackwardInput,
   wasmConv2dBackwardWeight,
+  wasmConv2dMaxPool2x2,
   wasmConvApplies,
 } from './conv.js';
 import { wasmThreadsUnsupportedReason, wasmUnsupportedReason } from './detect.js';
@@ -265,6 +274,23 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
         () => `float32 input ${shapeText(x)}, weight ${shapeText(weight)}`,
         () => wasmConv2d(kernels, threading(), x, weight, bias, w),
       );
+    },
+    conv2dMaxPool2d(x: View, weight: View, bias: View | null, w: Window2d, pw: Pool2dWindow) {
+      if (!wasmConvApplies(1, x, weight, bias) || !isMaxPool2x2(w, pw)) return null;
+      let indices: Int32Array = new Int32Array(0);
+      const values = inWasm(
+        'conv2d + maxPool2d',
+        () => `float32 input ${shapeText(x)}, weight ${shapeText(weight)}`,
+        () => {
+          const r = wasmConv2dMaxPool2x2(kernels, threading(), x, weight, bias, w, pw);
+          indices = r.indices;
+          return r.values;
+        },
+      );
+      return {
+        values: new CpuStorage(backend, 'float32', values),
+        indices: new CpuStorage(backend, 'int32', indices),
+      };
     },
     conv2dBackwardInput(grad: View, weight: View, w: Window2d, groups: number): Storage {
       if (!wasmConvApplies(groups, grad, weight)) {

@@ -6,13 +6,16 @@
  * with differentiable ops, so double backward works.
  * @module
  */
-import { isGradEnabled } from '../../autograd/grad-mode.js';
-import type { Window2d } from '../../backends/backend.js';
+import { isAnomalyEnabled, isGradEnabled } from '../../autograd/grad-mode.js';
+import type { Pool2dWindow, Window2d } from '../../backends/backend.js';
+import { allocArray } from '../../core/dtype.js';
 import { DTypeError, ShapeError, ValueError } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
-import type { Tensor } from '../../core/tensor.js';
+import { Tensor } from '../../core/tensor.js';
 import { fromStorage, record, requireFloat } from '../../ops/util.js';
 import { type IntOrTuple, ints } from './args.js';
+import { recordMaxPool } from './max-pool-core.js';
+import { type MaxPoolOptions, maxPool2d } from './pool.js';
 
 /** An integer for every spatial dim, or one integer used for all of them. */
 export type { IntOrTuple };
@@ -122,6 +125,25 @@ function convCore(
   win: Window2d,
   groups: number,
 ): Tensor {
+  const shape = [x.shape[0]!, w.shape[0]!, win.outH, win.outW];
+  // One fused kernel (per-sample im2col + GEMM + bias); the graph records a single node.
+  const out = fromStorage(x.storage.backend.conv2d(x, w, bias, win, groups), shape);
+  return recordConv(out, name, x, w, bias, win, groups);
+}
+
+/**
+ * Records `out` as the convolution of x by w (+ bias) with window `win`: its backward reads x and w,
+ * never out's data (so conv2dMaxPool2d can record an output it never made).
+ */
+function recordConv(
+  out: Tensor,
+  name: string,
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  win: Window2d,
+  groups: number,
+): Tensor {
   const n = x.shape[0]!;
   const c = x.shape[1]!;
   const cout = w.shape[0]!;
@@ -130,8 +152,6 @@ function convCore(
   const kg = k / groups;
   const l = win.outH * win.outW;
   const backend = x.storage.backend;
-  // One fused kernel (per-sample im2col + GEMM + bias); the graph records a single node.
-  const out = fromStorage(backend.conv2d(x, w, bias, win, groups), [n, cout, win.outH, win.outW]);
   const inputs = bias ? [x, w, bias] : [x, w];
   return record(
     out,
@@ -187,6 +207,25 @@ function convNd(
   bias: Tensor | null | undefined,
   options: ConvOptions,
 ): Tensor {
+  const { x4, win, groups, unbatched } = convSetup(op, nd, input, weight, bias, options);
+  let out = convCore(nd === 1 ? 'Conv1d' : 'Conv2d', x4, weight2d(nd, weight), bias ?? null, win, groups);
+  if (nd === 1) out = out.squeeze(2);
+  return unbatched ? out.squeeze(0) : out;
+}
+
+/**
+ * Checks a convolution's operands and options (errors name `op`) and works out its window: the input
+ * as a batched 4-d tensor (1-d inputs get height 1), the 2-d window, the groups, and whether the input
+ * had no batch dim.
+ */
+function convSetup(
+  op: string,
+  nd: number,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  options: ConvOptions,
+): { x4: Tensor; win: Window2d; groups: number; unbatched: boolean } {
   checkDtypes(op, input, weight, bias);
   const [x, unbatched] = batched(op, input, nd);
   if (weight.ndim !== nd + 2) {
@@ -260,10 +299,7 @@ function convNd(
   const [ph, pw] = lift(nd, padLo, 0);
   const [dh, dw] = lift(nd, dilation, 1);
   const win: Window2d = { inH, inW, outH, outW, kh, kw, sh, sw, ph, pw, dh, dw };
-  const x4 = nd === 1 ? x.unsqueeze(2) : x;
-  let out = convCore(nd === 1 ? 'Conv1d' : 'Conv2d', x4, weight2d(nd, weight), bias ?? null, win, groups);
-  if (nd === 1) out = out.squeeze(2);
-  return unbatched ? out.squeeze(0) : out;
+  return { x4: nd === 1 ? x.unsqueeze(2) : x, win, groups, unbatched };
 }
 
 /**
@@ -290,6 +326,81 @@ export function conv2d(
   options: ConvOptions = {},
 ): Tensor {
   return convNd('conv2d', 2, input, weight, bias, options);
+}
+
+/**
+ * `maxPool2d(conv2d(input, weight, bias, convOptions), kernelSize, poolOptions)`, with the same results
+ * and gradients, bit for bit. Where the backend fuses the two (the `wasm` backend, for a float32 batched
+ * input, groups 1 and a 2 x 2 pool with stride 2, no padding, dilation or ceil mode) the convolution's
+ * output is pooled where the kernels made it and never returned: that saves a full-size array and two
+ * passes over it. `nn.Sequential` runs a `Conv2d` directly followed by a `MaxPool2d` through it.
+ * `returnIndices` is not taken: the pooled tensor alone is returned.
+ */
+export function conv2dMaxPool2d(
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  convOptions: ConvOptions,
+  kernelSize: IntOrTuple,
+  poolOptions: Omit<MaxPoolOptions, 'returnIndices'> = {},
+): Tensor {
+  const fused = fusedConvPool(input, weight, bias ?? null, convOptions, kernelSize, poolOptions);
+  if (fused !== null) return fused;
+  const { stride, padding, dilation, ceilMode } = poolOptions;
+  return maxPool2d(conv2d(input, weight, bias, convOptions), kernelSize, {
+    stride,
+    padding,
+    dilation,
+    ceilMode,
+  });
+}
+
+/** Whether an `IntOrTuple` option (or its default) is `v` in both dims. */
+function both(option: IntOrTuple | null | undefined, fallback: number, v: number): boolean {
+  const o = option ?? fallback;
+  return typeof o === 'number' ? o === v : o.length === 2 && o[0] === v && o[1] === v;
+}
+
+/** conv2dMaxPool2d through the backend's fused kernel, or null where it does not apply. */
+function fusedConvPool(
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  convOptions: ConvOptions,
+  kernelSize: IntOrTuple,
+  p: Omit<MaxPoolOptions, 'returnIndices'>,
+): Tensor | null {
+  const backend = input.storage.backend;
+  if (backend.conv2dMaxPool2d === undefined || input.ndim !== 4 || isAnomalyEnabled()) return null;
+  if ((convOptions.groups ?? 1) !== 1 || !both(kernelSize, 0, 2) || !both(p.stride, 2, 2)) return null;
+  if (!both(p.padding, 0, 0) || !both(p.dilation, 1, 1) || p.ceilMode === true) return null;
+  const { x4, win, groups } = convSetup('conv2d', 2, input, weight, bias, convOptions);
+  if (win.outH < 2 || win.outW < 2) return null;
+  const pool: Pool2dWindow = {
+    inH: win.outH,
+    inW: win.outW,
+    outH: Math.floor(win.outH / 2),
+    outW: Math.floor(win.outW / 2),
+    kh: 2,
+    kw: 2,
+    sh: 2,
+    sw: 2,
+    ph: 0,
+    pw: 0,
+    dh: 1,
+    dw: 1,
+    adaptive: false,
+    countIncludePad: false,
+    divisorOverride: 0,
+  };
+  const r = backend.conv2dMaxPool2d(x4, weight, bias, win, pool);
+  if (r === null) return null;
+  // The conv's output in the graph: its shape, no data (a broadcast view of one zero). Neither the conv's
+  // backward nor the pool's reads it.
+  const shape = [x4.shape[0]!, weight.shape[0]!, win.outH, win.outW];
+  const unmade = new Tensor(backend.fromArray(allocArray(input.dtype, 1)), shape, [0, 0, 0, 0]);
+  const y = recordConv(unmade, 'Conv2d', x4, weight, bias, win, groups);
+  return recordMaxPool('MaxPool2d', y, r.values, r.indices, pool)[0];
 }
 
 function convTransposeNd(

@@ -10,6 +10,7 @@ import { fmt } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
 import { fromStorage, record, requireFloat } from '../../ops/util.js';
 import { type IntOrTuple, ints } from './args.js';
+import { recordMaxPool } from './max-pool-core.js';
 
 /** An integer for every spatial dim, or one integer used for all of them. */
 type Ints = IntOrTuple;
@@ -174,28 +175,9 @@ function adaptiveWindow(
   };
 }
 
-/** Max-pool adjoint as an op: scatters g into the argmax positions; its gradient gathers them back. */
-function maxPoolBackwardOp(g: Tensor, idx: Tensor, win: Pool2dWindow): Tensor {
-  const [n, c] = [g.shape[0]!, g.shape[1]!];
-  const out = fromStorage(g.storage.backend.maxPool2dBackward(g, idx, win), [n, c, win.inH, win.inW]);
-  return record(out, 'MaxPool2dBackward', [g], (gg) => [gatherPlanes(gg, idx, win)]);
-}
-
-/** Picks, for every output position, the input element its max came from. */
-function gatherPlanes(x: Tensor, idx: Tensor, win: Pool2dWindow): Tensor {
-  const [n, c] = [x.shape[0]!, x.shape[1]!];
-  const flat = x.reshape([n, c, win.inH * win.inW]);
-  const i3 = idx.reshape([n, c, win.outH * win.outW]);
-  const out = fromStorage(x.storage.backend.gather(flat, 2, i3), [n, c, win.outH, win.outW]);
-  return record(out, 'MaxPool2dGather', [x], (g) => [maxPoolBackwardOp(g, idx, win)]);
-}
-
 function maxPoolCore(name: string, x4: Tensor, win: Pool2dWindow): [Tensor, Tensor] {
-  const shape = [x4.shape[0]!, x4.shape[1]!, win.outH, win.outW];
   const r = x4.storage.backend.maxPool2d(x4, win);
-  const idx = fromStorage(r.indices, shape);
-  const out = record(fromStorage(r.values, shape), name, [x4], (g) => [maxPoolBackwardOp(g, idx, win)]);
-  return [out, idx];
+  return recordMaxPool(name, x4, r.values, r.indices, win);
 }
 
 function avgPoolOp(x: Tensor, win: Pool2dWindow, name: string): Tensor {

@@ -8,15 +8,18 @@
  * grouped convolutions delegated to the CPU kernels.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend, View, Window2d } from '../../../src/backends/backend.js';
+import type { Backend, Pool2dWindow, View, Window2d } from '../../../src/backends/backend.js';
 import { createCpuBackend } from '../../../src/backends/cpu/index.js';
 import { CpuStorage } from '../../../src/backends/cpu/storage.js';
 import {
   convLimits,
+  isMaxPool2x2,
   wasmConv2d,
   wasmConv2dBackwardInput,
   wasmConv2dBackwardWeight,
+  wasmConv2dMaxPool2x2,
 } from '../../../src/backends/wasm/conv.js';
+import { wasmMaxPool2x2 } from '../../../src/backends/wasm/elementwise.js';
 import {
   createWasmBackend,
   GemmPool,
@@ -197,6 +200,58 @@ function checkCase(kernels: WasmKernels, c: ConvCase): Float32Array[] {
   return got;
 }
 
+/** The 2x2, stride-2 max pool over the whole output of conv window `w`. */
+function pool2x2(w: Window2d): Pool2dWindow {
+  return {
+    inH: w.outH,
+    inW: w.outW,
+    outH: Math.floor(w.outH / 2),
+    outW: Math.floor(w.outW / 2),
+    kh: 2,
+    kw: 2,
+    sh: 2,
+    sw: 2,
+    ph: 0,
+    pw: 0,
+    dh: 1,
+    dw: 1,
+    adaptive: false,
+    countIncludePad: false,
+    divisorOverride: 0,
+  };
+}
+
+/**
+ * The fused conv2d + 2x2 max pool against the conv then the pool kernel (wasm, both), which it must
+ * match bit for bit (values and indices); `pool`/`threads` as in onWasm.
+ */
+function checkConvPool(kernels: WasmKernels, c: ConvCase, pool: GemmPool | null = null, threads = 1): void {
+  const { w, x, wt, b } = operands(wasm, c);
+  const pw = pool2x2(w);
+  expect(isMaxPool2x2(w, pw), JSON.stringify(c)).toBe(true);
+  const t = { pool, threads };
+  const fused = wasmConv2dMaxPool2x2(kernels, t, x, wt, b, w, pw);
+  const y = wasmConv2d(kernels, t, x, wt, b, w);
+  const yv: View = {
+    storage: new CpuStorage(wasm, 'float32', y),
+    shape: [c.N, c.cout, w.outH, w.outW],
+    strides: stridesOf([c.N, c.cout, w.outH, w.outW]),
+    offset: 0,
+  };
+  const want = wasmMaxPool2x2(kernels, yv, { ...pw, inH: w.outH, inW: w.outW }) ?? cpuPool(yv, pw);
+  expectSame(fused.values, want.values as Float32Array, `values of ${JSON.stringify(c)}`);
+  expect(Array.from(fused.indices), `indices of ${JSON.stringify(c)}`).toEqual(Array.from(want.indices));
+}
+
+/** The CPU max-pool kernel (for outputs below the wasm elementwise kernels' size threshold). */
+function cpuPool(y: View, pw: Pool2dWindow): { values: Float32Array; indices: Int32Array } {
+  const r = cpu.maxPool2d(
+    { ...y, storage: new CpuStorage(cpu, 'float32', data(y.storage) as Float32Array) },
+    pw,
+  );
+  return { values: data(r.values) as Float32Array, indices: (r.indices as CpuStorage).data as Int32Array };
+}
+
 function flops(c: ConvCase): number {
   const w = win(c);
   return 2 * c.N * c.cout * c.C * c.kh * (c.kw ?? c.kh) * w.outH * w.outW;
@@ -249,6 +304,35 @@ describe('wasm conv2d kernels', () => {
       // The input gradient's products are the same either way (W^T is only packed once per chunk).
       expectSame(fused[1]!, unfused[1]!, `input gradient of ${JSON.stringify(c)}`);
     }
+  });
+
+  it('conv2d + 2x2 max pool in one call matches the conv then the pool, bit for bit, grouped or not', () => {
+    const cases: ConvCase[] = [
+      { N: 3, C: 1, H: 28, W: 28, cout: 32, kh: 5, p: 2, bias: true }, // MNIST layer 1
+      { N: 2, C: 32, H: 14, W: 14, cout: 64, kh: 5, p: 2, bias: true }, // MNIST layer 2
+      { N: 3, C: 3, H: 9, W: 11, cout: 5, kh: 3, p: 1 }, // odd outputs: the last row and column are dropped
+      { N: 2, C: 2, H: 8, W: 8, cout: 3, kh: 3, s: 2, p: 1, layout: 'strided', bias: true },
+    ];
+    for (const packBytes of [defaults.packBytes, 0]) {
+      convLimits.packBytes = packBytes;
+      for (const c of cases) checkConvPool(kernels, c);
+    }
+    // Groups of 2, 2 and 1 samples: each group is pooled and copied out on its own.
+    const c: ConvCase = { N: 5, C: 3, H: 10, W: 10, cout: 4, kh: 3, p: 1, bias: true };
+    convLimits.groupBytes = 2 * 4 * (3 * 100 + 4 * 100 + 2 * 4 * 25) + 100;
+    checkConvPool(kernels, c);
+    // Not a 2x2 pool with stride 2 over the whole output: the backend leaves the case to the caller.
+    const { w, x, wt } = operands(wasm, c);
+    const pw = pool2x2(w);
+    expect(isMaxPool2x2(w, { ...pw, sh: 1, sw: 1, outH: 9, outW: 9 })).toBe(false);
+    expect(isMaxPool2x2(w, { ...pw, kh: 3, kw: 3, outH: 4, outW: 4 })).toBe(false);
+    expect(isMaxPool2x2(w, { ...pw, inH: 12 })).toBe(false);
+    expect(wasm.conv2dMaxPool2d!(x, wt, null, w, { ...pw, ph: 1, pw: 1, outH: 6, outW: 6 })).toBeNull();
+    const x64 = operands(wasm, c, true);
+    expect(wasm.conv2dMaxPool2d!(x64.x, x64.wt, null, w, pw)).toBeNull();
+    const r = wasm.conv2dMaxPool2d!(x, wt, null, w, pw)!;
+    expect(r.values.backend).toBe(wasm);
+    expect(r.indices.dtype).toBe('int32');
   });
 
   it('an empty batch gives an empty output and input gradient and a zero weight gradient', () => {
@@ -405,6 +489,18 @@ describe.skipIf(threadsUnsupported !== null)('wasm conv2d kernels on worker thre
     pool.injectFault(0, 'exit'); // (no thread 0 worker: clears the fault if it never fired)
     const again = onWasm(kernels, c, pool, 2);
     for (let i = 0; i < 3; i++) expectSame(again[i]!, one[i]!, NAMES[i]!);
+  });
+
+  it('conv2d + 2x2 max pool gives the same bits on 2 and 3 threads', () => {
+    for (const threads of [2, 3]) {
+      checkConvPool(
+        kernels,
+        { N: 64, C: 32, H: 14, W: 14, cout: 64, kh: 5, p: 2, bias: true },
+        pool,
+        threads,
+      );
+      checkConvPool(kernels, { N: 1, C: 16, H: 24, W: 24, cout: 24, kh: 3, p: 1, bias: true }, pool, threads);
+    }
   });
 });
 

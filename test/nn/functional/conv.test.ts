@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  autogradGrad,
   DTypeError,
   gradcheck,
   gradgradcheck,
+  manualSeed,
   nn,
   randn,
   ShapeError,
   type Tensor,
+  tensor,
   ValueError,
   zeros,
 } from '../../../src/index.js';
@@ -212,5 +215,93 @@ describe('conv errors', () => {
   it('rejects fold inputs that do not match the block count', () => {
     expect(() => F.fold(randn([1, 8, 5]), [4, 4], 2)).toThrow(/fold: expected 9 blocks \(3x3\)/);
     expect(() => F.fold(randn([1, 7, 9]), [4, 4], 2)).toThrow(/fold: input dim 1 \(7\) must be divisible/);
+  });
+});
+
+describe('conv2dMaxPool2d', () => {
+  const F = nn.functional;
+  /** Output and gradients (x, w, b) of `f`, backward of sum(out * weights). */
+  function run(
+    f: (x: Tensor, w: Tensor, b: Tensor | null) => Tensor,
+    x: Tensor,
+    w: Tensor,
+    b: Tensor | null,
+  ): Float32Array[] {
+    for (const t of [x, w, b]) if (t) t.grad = null;
+    const y = f(x, w, b);
+    y.mul(sinLike(y.shape)).sum().backward();
+    return [y, x.grad!, w.grad!, ...(b ? [b.grad!] : [])].map((t) => t.dataSync() as Float32Array);
+  }
+  function sinLike(shape: readonly number[]): Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return tensor(Array.from({ length: n }, (_, i) => Math.sin(i * 0.37))).reshape([...shape]);
+  }
+  const cases: [
+    string,
+    number[],
+    number[],
+    ConvOptions,
+    number | number[],
+    Record<string, unknown>,
+    boolean,
+  ][] = [
+    ['MNIST-like 2x2', [3, 2, 12, 12], [4, 2, 5, 5], { padding: 2 }, 2, {}, true],
+    ['odd output (dropped edge)', [2, 3, 9, 11], [5, 3, 3, 3], { padding: 1 }, [2, 2], { stride: 2 }, false],
+    ['strided conv', [2, 2, 13, 13], [3, 2, 3, 3], { stride: 2, padding: 1 }, 2, {}, true],
+    [
+      '3x3 pool (not fused)',
+      [2, 2, 10, 10],
+      [3, 2, 3, 3],
+      { padding: 1 },
+      3,
+      { stride: 2, padding: 1 },
+      true,
+    ],
+    ['ceil mode (not fused)', [2, 2, 9, 9], [3, 2, 3, 3], {}, 2, { ceilMode: true }, false],
+    ['groups 2 (not fused)', [2, 4, 8, 8], [4, 2, 3, 3], { padding: 1, groups: 2 }, 2, {}, true],
+  ];
+  for (const [name, xs, ws, convOptions, k, poolOptions, withBias] of cases) {
+    it(`gives maxPool2d(conv2d(...)) bit for bit, forward and backward (${name})`, () => {
+      manualSeed(21);
+      // Integer-valued inputs: ties in the pooling windows.
+      const x = randn(xs).mul(2).round().requiresGrad_();
+      const w = randn(ws).requiresGrad_();
+      const b = withBias ? randn([ws[0]!]).requiresGrad_() : null;
+      const want = run((x, w, b) => F.maxPool2d(F.conv2d(x, w, b, convOptions), k, poolOptions), x, w, b);
+      const got = run((x, w, b) => F.conv2dMaxPool2d(x, w, b, convOptions, k, poolOptions), x, w, b);
+      expect(got.length).toBe(want.length);
+      got.forEach((g, i) => {
+        expect(g, `result ${i}`).toEqual(want[i]);
+      });
+    });
+  }
+
+  it('supports double backward (createGraph) like the two ops', () => {
+    manualSeed(22);
+    const x = randn([2, 2, 8, 8]).requiresGrad_();
+    const w = randn([3, 2, 3, 3]).requiresGrad_();
+    const second = (f: (x: Tensor, w: Tensor) => Tensor) => {
+      const [gx] = autogradGrad(f(x, w).pow(2).sum(), [x], { createGraph: true });
+      const [gw] = autogradGrad(gx!.pow(2).sum(), [w]);
+      return gw!.dataSync();
+    };
+    const want = second((x, w) => F.maxPool2d(F.conv2d(x, w, null, { padding: 1 }), 2));
+    const got = second((x, w) => F.conv2dMaxPool2d(x, w, null, { padding: 1 }, 2));
+    expect(got).toEqual(want);
+  });
+
+  it('passes gradcheck in float64', () => {
+    expect(
+      gradcheck(
+        (x, w, b) => F.conv2dMaxPool2d(x!, w!, b!, { padding: 1 }, 2),
+        [d64([2, 2, 6, 6]), d64([3, 2, 3, 3]), d64([3])],
+      ),
+    ).toBe(true);
+  });
+
+  it('names conv2d in errors about its operands', () => {
+    expect(() => F.conv2dMaxPool2d(randn([2, 3, 8, 8]), randn([4, 2, 3, 3]), null, {}, 2)).toThrow(
+      /conv2d: input has 3 channels but weight expects 2/,
+    );
   });
 });
