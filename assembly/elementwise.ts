@@ -197,3 +197,47 @@ export function maxPool2x2BackwardF32(
   }
   return ok && i32x4.all_true(inside) ? 1 : 0;
 }
+
+/**
+ * Adds, for each channel c, the nb * L floats of [nb, C, L] data at `g` that belong to it into the
+ * float64 `acc[c]` (C of them at `acc`): sample by sample, each in memory order, one float64 addition
+ * each, in the order of the TypeScript reduction (sumOuterInner in src/backends/cpu/reduce.ts), so the
+ * sums are the same bits. A convolution's bias gradient; four channels go side by side (independent
+ * chains), which changes no channel's order.
+ */
+export function channelSumsF64(g: usize, nb: i32, C: i32, L: i32, acc: usize): void {
+  const rowBytes = <usize>L << 2;
+  for (let n = 0; n < nb; n++) {
+    const sample = g + <usize>(n * C) * rowBytes;
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const p0 = sample + <usize>c * rowBytes;
+      const p1 = p0 + rowBytes;
+      const p2 = p1 + rowBytes;
+      const p3 = p2 + rowBytes;
+      const a = acc + (<usize>c << 3);
+      let s0 = load<f64>(a);
+      let s1 = load<f64>(a, 8);
+      let s2 = load<f64>(a, 16);
+      let s3 = load<f64>(a, 24);
+      for (let j = 0; j < L; j++) {
+        const o = <usize>j << 2;
+        s0 += <f64>load<f32>(p0 + o);
+        s1 += <f64>load<f32>(p1 + o);
+        s2 += <f64>load<f32>(p2 + o);
+        s3 += <f64>load<f32>(p3 + o);
+      }
+      store<f64>(a, s0);
+      store<f64>(a, s1, 8);
+      store<f64>(a, s2, 16);
+      store<f64>(a, s3, 24);
+    }
+    for (; c < C; c++) {
+      const p = sample + <usize>c * rowBytes;
+      const a = acc + (<usize>c << 3);
+      let s = load<f64>(a);
+      for (let j = 0; j < L; j++) s += <f64>load<f32>(p + (<usize>j << 2));
+      store<f64>(a, s);
+    }
+  }
+}

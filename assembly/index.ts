@@ -2,5 +2,5 @@
 export { sgemm, sgemmWorkspace } from './gemm';
 export { runChunk, sgemmChunk } from './parallel';
 export { lstmBackwardStep, lstmForwardStep, lstmMath } from './lstm';
-export { maxPool2x2BackwardF32, maxPool2x2F32, reluBackwardF32, reluF32 } from './elementwise';
+export { channelSumsF64, maxPool2x2BackwardF32, maxPool2x2F32, reluBackwardF32, reluF32 } from './elementwise';
 export { adamStep, sgdMomentumStep, sgdStep } from './optim';

@@ -250,6 +250,21 @@ export interface Backend {
     w: Window2d,
     pool: Pool2dWindow,
   ): { values: Storage; indices: Storage } | null;
+  /**
+   * Optional: the backward of `conv2dMaxPool2d`: from the pooled output's gradient `grad` and the pool's
+   * `indices`, the gradients of x (`needs.input`), the weight (`needs.weight`) and the bias
+   * (`needs.bias`: the sum of the conv output's gradient over every dim but 1), the same as the pool's
+   * backward followed by the conv's backward kernels; null where the backend does not fuse this case.
+   */
+  conv2dMaxPool2dBackward?(
+    grad: View,
+    indices: View,
+    x: View,
+    weight: View,
+    w: Window2d,
+    pool: Pool2dWindow,
+    needs: { input: boolean; weight: boolean; bias: boolean },
+  ): { input: Storage | null; weight: Storage | null; bias: Storage | null } | null;
   /** Gradient of conv2d w.r.t. its input: grad [N, Cout, outH, outW] -> [N, weight.shape[1]*groups, inH, inW]. */
   conv2dBackwardInput(grad: View, weight: View, w: Window2d, groups: number): Storage;
   /** Gradient of conv2d w.r.t. its weight: grad [N, Cout, outH, outW] and x -> [Cout, C/groups, kh, kw]. */

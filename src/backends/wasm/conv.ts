@@ -609,33 +609,100 @@ const EMPTY_F32 = new Float32Array(0);
 const EMPTY_I32 = new Int32Array(0);
 
 /**
- * Gradient of conv2d w.r.t. its input: grad [N, Cout, outH, outW], weight [Cout, C, kh, kw] ->
- * [N, C, inH, inW].
+ * Where a conv2d backward pass reads the gradient of the conv's output: a [N, Cout, outH, outW] view, or
+ * `pooled`, the gradient of a 2x2 max pool with stride 2 over that output (see isMaxPool2x2) with the
+ * pool's int32 `indices`: each group's gradient is then scattered in linear memory (the pool's backward,
+ * never returned).
+ */
+export type ConvGrad = View | { pooled: View; indices: View; pool: Pool2dWindow };
+
+/** Thrown inside a pooled backward when an index lies outside its window (the caller falls back). */
+class IndexOutsideWindow extends Error {}
+
+/** Floats per sample of the pooled gradient and indices a ConvGrad needs in linear memory (0 when dense). */
+function pooledFloats(grad: ConvGrad, cout: number): number {
+  return 'pooled' in grad ? 2 * cout * grad.pool.outH * grad.pool.outW : 0;
+}
+
+/**
+ * Returns `load(n0, nb)`, which writes samples [n0, n0 + nb) of the output gradient, dense, at byte `gAt`
+ * (for a pooled gradient, through scratch space at `scratchAt`: pooled values, then indices).
+ */
+function gradLoader(
+  kernels: WasmKernels,
+  heap: Float32Array,
+  grad: ConvGrad,
+  gAt: number,
+  scratchAt: number,
+  nb0: number,
+  cout: number,
+): (n0: number, nb: number) => void {
+  if (!('pooled' in grad)) return (n0, nb) => place(heap, gAt, samples(grad, n0, nb));
+  const { pooled, indices, pool } = grad;
+  const ohw = pool.outH * pool.outW;
+  const idxAt = align16(scratchAt + 4 * nb0 * cout * ohw);
+  const ints = new Int32Array(heap.buffer);
+  return (n0, nb) => {
+    place(heap, scratchAt, samples(pooled, n0, nb));
+    const idx = samples(indices, n0, nb);
+    const I = arr(idx) as Int32Array;
+    const n = nb * cout * ohw;
+    if (isContiguous(idx)) ints.set(I.subarray(idx.offset, idx.offset + n), idxAt >> 2);
+    else copyInto(ints, idxAt >> 2, idx);
+    const planes = nb * cout;
+    const inside = kernels.kernelExports.maxPool2x2BackwardF32(
+      scratchAt,
+      idxAt,
+      gAt,
+      planes,
+      pool.inH,
+      pool.inW,
+      pool.outH,
+      pool.outW,
+    );
+    if (inside !== 1) throw new IndexOutsideWindow();
+  };
+}
+
+/** Whether a view's elements are contiguous in row-major order. */
+function isContiguous(v: View): boolean {
+  let numel = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    if (v.shape[d] !== 1 && v.strides[d] !== numel) return false;
+    numel *= v.shape[d]!;
+  }
+  return true;
+}
+
+/**
+ * Gradient of conv2d w.r.t. its input: grad [N, Cout, outH, outW] (or pooled, see ConvGrad), weight
+ * [Cout, C, kh, kw] -> [N, C, inH, inW].
  * @throws OutOfMemoryError when the linear memory cannot hold the operands; Error when a worker thread
  * fails or dies (see GemmPool.run).
  */
 export function wasmConv2dBackwardInput(
   kernels: WasmKernels,
   { pool, threads }: Threads,
-  grad: View,
+  grad: ConvGrad,
   weight: View,
   w: Window2d,
 ): Float32Array {
-  const N = grad.shape[0]!;
+  const N = weightLess(grad).shape[0]!;
   const g = geom(weight.shape[1]!, weight.shape[0]!, w);
   const { C, cout, K, L, HW } = g;
   if (N * C * HW === 0 || L === 0) return new Float32Array(N * C * HW);
-  const nb0 = groupSize(N, C * HW + cout * L);
+  const nb0 = groupSize(N, C * HW + cout * L + pooledFloats(grad, cout));
   const { full, last, bytes } = plans(kernels, INPUT_GRAD, g, N, nb0, pool, threads);
   const argsAt = HEAP_BASE;
   const wAt = align16(argsAt + 4 * ARG_WORDS);
   const gAt = align16(wAt + 4 * cout * K);
   const outAt = align16(gAt + 4 * nb0 * cout * L);
-  const workAt = align16(outAt + 4 * nb0 * C * HW);
+  const scratchAt = align16(outAt + 4 * nb0 * C * HW);
+  const workAt = align16(scratchAt + 4 * nb0 * pooledFloats(grad, cout) + 16);
   const heap = kernels.reserve(workAt + bytes);
   place(heap, wAt, weight);
   const args = writeArgs(kernels, argsAt, g, { x: 0, wt: wAt, bias: 0, out: outAt, grad: gAt });
-  const what = () => `a conv2d input gradient of a ${shapeText(grad.shape)} gradient`;
+  const what = () => `a conv2d input gradient of a ${shapeText(convOutShape(grad, cout, w))} gradient`;
   const run: GroupRun = {
     kind: INPUT_GRAD,
     args,
@@ -649,7 +716,17 @@ export function wasmConv2dBackwardInput(
     outAt,
     perSample: C * HW,
   };
-  return runByGroups(kernels, pool, run, (n0, nb) => place(heap, gAt, samples(grad, n0, nb)));
+  return runByGroups(kernels, pool, run, gradLoader(kernels, heap, grad, gAt, scratchAt, nb0, cout));
+}
+
+/** The view of a ConvGrad that holds its samples (the pooled gradient, or the gradient itself). */
+function weightLess(grad: ConvGrad): View {
+  return 'pooled' in grad ? grad.pooled : grad;
+}
+
+/** The shape of the conv's output gradient that `grad` stands for. */
+function convOutShape(grad: ConvGrad, cout: number, w: Window2d): number[] {
+  return [weightLess(grad).shape[0]!, cout, w.outH, w.outW];
 }
 
 /**
@@ -659,18 +736,37 @@ export function wasmConv2dBackwardInput(
  */
 export function wasmConv2dBackwardWeight(
   kernels: WasmKernels,
-  { pool, threads }: Threads,
+  threads: Threads,
   grad: View,
   x: View,
   w: Window2d,
 ): Float32Array {
+  return backwardWeight(kernels, threads, grad, x, w, false).weight;
+}
+
+/**
+ * The weight gradient (see wasmConv2dBackwardWeight) and, with `withBias`, the bias gradient: the sum of
+ * the output gradient over samples and positions, in float64 in the order of the TypeScript reduction
+ * (the same bits as `grad.sum([0, 2, 3])` on the CPU kernels), computed on this thread while the workers
+ * run each group.
+ */
+function backwardWeight(
+  kernels: WasmKernels,
+  { pool, threads }: Threads,
+  grad: ConvGrad,
+  x: View,
+  w: Window2d,
+  withBias: boolean,
+): { weight: Float32Array; bias: Float32Array | null } {
   const [N, C] = x.shape as [number, number];
-  const g = geom(C, grad.shape[1]!, w);
-  const { cout, K, L, HW } = g;
+  const cout = weightLess(grad).shape[1]!;
+  const g = geom(C, cout, w);
+  const { K, L, HW } = g;
   const n = cout * K;
-  if (n === 0) return new Float32Array(0);
-  if (N * L === 0) return new Float32Array(n);
-  const nb0 = groupSize(N, C * HW + cout * L);
+  const bias = withBias ? new Float32Array(cout) : null;
+  if (n === 0) return { weight: new Float32Array(0), bias };
+  if (N * L === 0) return { weight: new Float32Array(n), bias };
+  const nb0 = groupSize(N, C * HW + cout * L + pooledFloats(grad, cout));
   const { full, last, bytes } = plans(kernels, WEIGHT_GRAD, g, N, nb0, pool, threads);
   const parts = partialCount(g, nb0);
   const argsAt = HEAP_BASE;
@@ -678,22 +774,63 @@ export function wasmConv2dBackwardWeight(
   const gAt = align16(xAt + 4 * nb0 * C * HW);
   const partAt = align16(gAt + 4 * nb0 * cout * L);
   const dwAt = align16(partAt + 4 * parts * n);
-  const workAt = align16(dwAt + 4 * n);
+  const accAt = align16(dwAt + 4 * n);
+  const scratchAt = align16(accAt + 8 * cout);
+  const workAt = align16(scratchAt + 4 * nb0 * pooledFloats(grad, cout) + 16);
   const reduceBytes = align16(kernels.sgemmWorkspace(1, n, parts));
   const heap = kernels.reserve(workAt + Math.max(bytes, reduceBytes));
+  const acc = new Float64Array(heap.buffer, accAt, cout);
+  acc.fill(0);
   const args = writeArgs(kernels, argsAt, g, { x: xAt, wt: 0, bias: 0, out: partAt, grad: gAt });
   const what = () => `a conv2d weight gradient of a ${shapeText(x.shape)} input`;
+  const loadGrad = gradLoader(kernels, heap, grad, gAt, scratchAt, nb0, cout);
+  const finish = (weight: Float32Array) => {
+    if (bias) for (let c = 0; c < cout; c++) bias[c] = acc[c]!;
+    return { weight, bias };
+  };
   for (let n0 = 0; n0 < N; n0 += nb0) {
     const nb = Math.min(nb0, N - n0);
     place(heap, xAt, samples(x, n0, nb));
-    place(heap, gAt, samples(grad, n0, nb));
+    loadGrad(n0, nb);
     const plan = nb === nb0 ? full : last;
-    runConv(kernels, pool, WEIGHT_GRAD, args, nb, plan, workAt, what);
+    const sums = bias ? () => kernels.kernelExports.channelSumsF64(gAt, nb, cout, L, accAt) : undefined;
+    runConv(kernels, pool, WEIGHT_GRAD, args, nb, plan, workAt, what, sums);
     const count = Math.ceil(nb / plan.size);
-    if (count === 1 && N === nb) return copyOut(heap, partAt, n);
+    if (count === 1 && N === nb) return finish(copyOut(heap, partAt, n));
     // dW (+)= the partials, summed in order: a [1, count] row of ones times the [count, n] partials.
     const one = argsAt + 4 * ONE_WORD;
     kernels.sgemm(1, n, count, one, 0, 0, partAt, n, 1, dwAt, n, n0 > 0, workAt);
   }
-  return copyOut(heap, dwAt, n);
+  return finish(copyOut(heap, dwAt, n));
+}
+
+/**
+ * The gradients of `maxPool2d(conv2d(x, weight, bias), pool)` (a 2x2 pool with stride 2, see
+ * isMaxPool2x2) from the pooled output's gradient and the pool's indices, without the conv output's
+ * gradient ever leaving linear memory: the input gradient (`needs.input`), the weight gradient and, with
+ * it, the bias gradient (`needs.bias`). The same bits as the pool's backward followed by the conv's
+ * backward kernels and `sum([0, 2, 3])`; null when some index lies outside its window (then the caller
+ * runs those).
+ */
+export function wasmConv2dMaxPool2x2Backward(
+  kernels: WasmKernels,
+  threads: Threads,
+  grad: View,
+  indices: View,
+  pool: Pool2dWindow,
+  x: View,
+  weight: View,
+  w: Window2d,
+  needs: { input: boolean; weight: boolean; bias: boolean },
+): { input: Float32Array | null; weight: Float32Array | null; bias: Float32Array | null } | null {
+  const source: ConvGrad = { pooled: grad, indices, pool };
+  try {
+    const input = needs.input ? wasmConv2dBackwardInput(kernels, threads, source, weight, w) : null;
+    if (!needs.weight && !needs.bias) return { input, weight: null, bias: null };
+    const r = backwardWeight(kernels, threads, source, x, w, needs.bias);
+    return { input, weight: needs.weight ? r.weight : null, bias: r.bias };
+  } catch (e) {
+    if (e instanceof IndexOutsideWindow) return null;
+    throw e;
+  }
 }

@@ -33,7 +33,7 @@ import {
   type Window2d,
 } from '../backend.js';
 import { createCpuBackend } from '../cpu/index.js';
-import { CpuStorage } from '../cpu/storage.js';
+import { arr, CpuStorage } from '../cpu/storage.js';
 import {
   isMaxPool2x2,
   type Threads,
@@ -41,6 +41,7 @@ import {
   wasmConv2dBackwardInput,
   wasmConv2dBackwardWeight,
   wasmConv2dMaxPool2x2,
+  wasmConv2dMaxPool2x2Backward,
   wasmConvApplies,
 } from './conv.js';
 import { wasmThreadsUnsupportedReason, wasmUnsupportedReason } from './detect.js';
@@ -291,6 +292,23 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
         values: new CpuStorage(backend, 'float32', values),
         indices: new CpuStorage(backend, 'int32', indices),
       };
+    },
+    conv2dMaxPool2dBackward(grad, indices, x, weight, w, pw, needs) {
+      if (!wasmConvApplies(1, grad, x, weight) || !(arr(indices) instanceof Int32Array)) return null;
+      if (!isMaxPool2x2(w, pw)) return null;
+      const got: { r: ReturnType<typeof wasmConv2dMaxPool2x2Backward> } = { r: null };
+      inWasm(
+        'conv2d + maxPool2d backward',
+        () => `float32 grad ${shapeText(grad)}, input ${shapeText(x)}, weight ${shapeText(weight)}`,
+        () => {
+          got.r = wasmConv2dMaxPool2x2Backward(kernels, threading(), grad, indices, pw, x, weight, w, needs);
+          return new Float32Array(0);
+        },
+      );
+      if (got.r === null) return null;
+      const { input, weight: gw, bias } = got.r;
+      const own = (a: Float32Array | null) => (a === null ? null : new CpuStorage(backend, 'float32', a));
+      return { input: own(input), weight: own(gw), bias: own(bias) };
     },
     conv2dBackwardInput(grad: View, weight: View, w: Window2d, groups: number): Storage {
       if (!wasmConvApplies(groups, grad, weight)) {

@@ -93,6 +93,7 @@ export interface KernelExports {
     oh: number,
     ow: number,
   ): number;
+  channelSumsF64(g: number, nb: number, c: number, l: number, acc: number): void;
 }
 
 const PAGE = 65536;

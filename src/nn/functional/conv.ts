@@ -8,13 +8,12 @@
  */
 import { isAnomalyEnabled, isGradEnabled } from '../../autograd/grad-mode.js';
 import type { Pool2dWindow, Window2d } from '../../backends/backend.js';
-import { allocArray } from '../../core/dtype.js';
 import { DTypeError, ShapeError, ValueError } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
-import { Tensor } from '../../core/tensor.js';
+import type { Tensor } from '../../core/tensor.js';
 import { fromStorage, record, requireFloat } from '../../ops/util.js';
 import { type IntOrTuple, ints } from './args.js';
-import { recordMaxPool } from './max-pool-core.js';
+import { maxPoolBackwardOp } from './max-pool-core.js';
 import { type MaxPoolOptions, maxPool2d } from './pool.js';
 
 /** An integer for every spatial dim, or one integer used for all of them. */
@@ -131,10 +130,7 @@ function convCore(
   return recordConv(out, name, x, w, bias, win, groups);
 }
 
-/**
- * Records `out` as the convolution of x by w (+ bias) with window `win`: its backward reads x and w,
- * never out's data (so conv2dMaxPool2d can record an output it never made).
- */
+/** Records `out` as the convolution of x by w (+ bias) with window `win` (backward: convBackward). */
 function recordConv(
   out: Tensor,
   name: string,
@@ -144,6 +140,20 @@ function recordConv(
   win: Window2d,
   groups: number,
 ): Tensor {
+  const inputs = bias ? [x, w, bias] : [x, w];
+  return record(out, name, inputs, (g, needs) => convBackward(g, needs, x, w, bias, win, groups), [x, w]);
+}
+
+/** The gradients [x, w, bias] of a convolution from its output's gradient g (see recordConv). */
+function convBackward(
+  g: Tensor,
+  needs: readonly boolean[],
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  win: Window2d,
+  groups: number,
+): (Tensor | null)[] {
   const n = x.shape[0]!;
   const c = x.shape[1]!;
   const cout = w.shape[0]!;
@@ -152,51 +162,42 @@ function recordConv(
   const kg = k / groups;
   const l = win.outH * win.outW;
   const backend = x.storage.backend;
-  const inputs = bias ? [x, w, bias] : [x, w];
-  return record(
-    out,
-    name,
-    inputs,
-    (g, needs) => {
-      let gx: Tensor | null = null;
-      let gw: Tensor | null = null;
-      let gb: Tensor | null = null;
-      // Reducing the adjacent spatial dims first avoids a strided copy of the whole gradient.
-      if (bias && needs[2]) gb = g.sum([0, 2, 3]);
-      if (!isGradEnabled()) {
-        // Plain backward (no graph of the backward pass): fused kernels.
-        if (needs[0]) gx = fromStorage(backend.conv2dBackwardInput(g, w, win, groups), x.shape);
-        if (needs[1]) gw = fromStorage(backend.conv2dBackwardWeight(g, x, win, groups), w.shape);
-        return [gx, gw, gb];
-      }
-      // createGraph: differentiable matmuls plus col2im/im2col ops, so double backward works.
-      if (needs[0]) {
-        const gcols =
-          groups === 1
-            ? w
-                .reshape([cout, k])
-                .t()
-                .matmul(g.reshape([n, cout, l]))
-            : w
-                .reshape([groups, cog, kg])
-                .transpose(1, 2)
-                .matmul(g.reshape([n, groups, cog, l]))
-                .reshape([n, k, l]);
-        gx = col2imOp(gcols, win);
-      }
-      if (needs[1]) {
-        // The columns are built differentiably when the graph goes through x too.
-        const cx = x.requiresGrad ? im2colOp(x, win) : fromStorage(backend.im2col(x, win), [n, k, l]);
-        const prod =
-          groups === 1
-            ? g.reshape([n, cout, l]).matmul(cx.transpose(1, 2))
-            : g.reshape([n, groups, cog, l]).matmul(cx.reshape([n, groups, kg, l]).transpose(2, 3));
-        gw = prod.sum(0).reshape(w.shape);
-      }
-      return [gx, gw, gb];
-    },
-    [x, w],
-  );
+  let gx: Tensor | null = null;
+  let gw: Tensor | null = null;
+  let gb: Tensor | null = null;
+  // Reducing the adjacent spatial dims first avoids a strided copy of the whole gradient.
+  if (bias && needs[2]) gb = g.sum([0, 2, 3]);
+  if (!isGradEnabled()) {
+    // Plain backward (no graph of the backward pass): fused kernels.
+    if (needs[0]) gx = fromStorage(backend.conv2dBackwardInput(g, w, win, groups), x.shape);
+    if (needs[1]) gw = fromStorage(backend.conv2dBackwardWeight(g, x, win, groups), w.shape);
+    return [gx, gw, gb];
+  }
+  // createGraph: differentiable matmuls plus col2im/im2col ops, so double backward works.
+  if (needs[0]) {
+    const gcols =
+      groups === 1
+        ? w
+            .reshape([cout, k])
+            .t()
+            .matmul(g.reshape([n, cout, l]))
+        : w
+            .reshape([groups, cog, kg])
+            .transpose(1, 2)
+            .matmul(g.reshape([n, groups, cog, l]))
+            .reshape([n, k, l]);
+    gx = col2imOp(gcols, win);
+  }
+  if (needs[1]) {
+    // The columns are built differentiably when the graph goes through x too.
+    const cx = x.requiresGrad ? im2colOp(x, win) : fromStorage(backend.im2col(x, win), [n, k, l]);
+    const prod =
+      groups === 1
+        ? g.reshape([n, cout, l]).matmul(cx.transpose(1, 2))
+        : g.reshape([n, groups, cog, l]).matmul(cx.reshape([n, groups, kg, l]).transpose(2, 3));
+    gw = prod.sum(0).reshape(w.shape);
+  }
+  return [gx, gw, gb];
 }
 
 function convNd(
@@ -332,8 +333,11 @@ export function conv2d(
  * `maxPool2d(conv2d(input, weight, bias, convOptions), kernelSize, poolOptions)`, with the same results
  * and gradients, bit for bit. Where the backend fuses the two (the `wasm` backend, for a float32 batched
  * input, groups 1 and a 2 x 2 pool with stride 2, no padding, dilation or ceil mode) the convolution's
- * output is pooled where the kernels made it and never returned: that saves a full-size array and two
- * passes over it. `nn.Sequential` runs a `Conv2d` directly followed by a `MaxPool2d` through it.
+ * output is pooled where the kernels made it and never returned, and in backward the pooled gradient is
+ * scattered where the convolution's backward kernels read it (the bias gradient summed there too): that
+ * saves two full-size arrays and several passes over them. Under `createGraph` the backward runs the
+ * pool's and the convolution's differentiable backward ops. `nn.Sequential` runs a `Conv2d` directly
+ * followed by a `MaxPool2d` through it.
  * `returnIndices` is not taken: the pooled tensor alone is returned.
  */
 export function conv2dMaxPool2d(
@@ -395,12 +399,31 @@ function fusedConvPool(
   };
   const r = backend.conv2dMaxPool2d(x4, weight, bias, win, pool);
   if (r === null) return null;
-  // The conv's output in the graph: its shape, no data (a broadcast view of one zero). Neither the conv's
-  // backward nor the pool's reads it.
-  const shape = [x4.shape[0]!, weight.shape[0]!, win.outH, win.outW];
-  const unmade = new Tensor(backend.fromArray(allocArray(input.dtype, 1)), shape, [0, 0, 0, 0]);
-  const y = recordConv(unmade, 'Conv2d', x4, weight, bias, win, groups);
-  return recordMaxPool('MaxPool2d', y, r.values, r.indices, pool)[0];
+  // One node: its backward scatters the pooled gradient where the backend's kernels read it, or runs the
+  // pool's backward and then the conv's (createGraph, or a case the backend does not fuse).
+  const cout = weight.shape[0]!;
+  const shape = [x4.shape[0]!, cout, pool.outH, pool.outW];
+  const idx = fromStorage(r.indices, shape);
+  const inputs = bias ? [x4, weight, bias] : [x4, weight];
+  const backward = (g: Tensor, needs: readonly boolean[]): (Tensor | null)[] => {
+    if (!isGradEnabled() && backend.conv2dMaxPool2dBackward !== undefined) {
+      const want = {
+        input: needs[0] === true,
+        weight: needs[1] === true,
+        bias: bias !== null && needs[2] === true,
+      };
+      const b = backend.conv2dMaxPool2dBackward(g, idx, x4, weight, win, pool, want);
+      if (b !== null) {
+        return [
+          b.input && fromStorage(b.input, x4.shape),
+          b.weight && fromStorage(b.weight, weight.shape),
+          b.bias && fromStorage(b.bias, [cout]),
+        ];
+      }
+    }
+    return convBackward(maxPoolBackwardOp(g, idx, pool), needs, x4, weight, bias, win, groups);
+  };
+  return record(fromStorage(r.values, shape), 'Conv2dMaxPool2d', inputs, backward, [x4, weight]);
 }
 
 function convTransposeNd(

@@ -1,7 +1,7 @@
 /**
  * The recorded max-pooling op and its adjoint, shared by `maxPool1d`/`maxPool2d`/adaptive max pooling
- * (src/nn/functional/pool.ts) and the fused `conv2dMaxPool2d` (src/nn/functional/conv.ts). Internal:
- * not part of `nn.functional`.
+ * (src/nn/functional/pool.ts) and the fused `conv2dMaxPool2d` (src/nn/functional/conv.ts), whose
+ * backward falls back to the adjoint. Internal: not part of `nn.functional`.
  * @module
  */
 import type { Pool2dWindow, Storage } from '../../backends/backend.js';
@@ -27,7 +27,7 @@ export function recordMaxPool(
 }
 
 /** Max-pool adjoint as an op: scatters g into the argmax positions; its gradient gathers them back. */
-function maxPoolBackwardOp(g: Tensor, idx: Tensor, win: Pool2dWindow): Tensor {
+export function maxPoolBackwardOp(g: Tensor, idx: Tensor, win: Pool2dWindow): Tensor {
   const [n, c] = [g.shape[0]!, g.shape[1]!];
   const out = fromStorage(g.storage.backend.maxPool2dBackward(g, idx, win), [n, c, win.inH, win.inW]);
   return record(out, 'MaxPool2dBackward', [g], (gg) => [gatherPlanes(gg, idx, win)]);

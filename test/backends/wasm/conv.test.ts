@@ -18,6 +18,7 @@ import {
   wasmConv2dBackwardInput,
   wasmConv2dBackwardWeight,
   wasmConv2dMaxPool2x2,
+  wasmConv2dMaxPool2x2Backward,
 } from '../../../src/backends/wasm/conv.js';
 import { wasmMaxPool2x2 } from '../../../src/backends/wasm/elementwise.js';
 import {
@@ -243,6 +244,72 @@ function checkConvPool(kernels: WasmKernels, c: ConvCase, pool: GemmPool | null 
   expect(Array.from(fused.indices), `indices of ${JSON.stringify(c)}`).toEqual(Array.from(want.indices));
 }
 
+/**
+ * The fused backward of conv2d + 2x2 max pool against the pool's backward (CPU kernel: a scatter, exact)
+ * followed by the wasm conv backward kernels and the CPU backend's sum over [0, 2, 3] for the bias: the
+ * same bits; every combination of needed gradients.
+ */
+function checkConvPoolBackward(
+  kernels: WasmKernels,
+  c: ConvCase,
+  pool: GemmPool | null = null,
+  threads = 1,
+): void {
+  const { w, x, wt } = operands(wasm, c);
+  const pw = pool2x2(w);
+  const t = { pool, threads };
+  const fwd = wasmConv2dMaxPool2x2(kernels, t, x, wt, null, w, pw);
+  const pshape = [c.N, c.cout, pw.outH, pw.outW];
+  const gp: View = {
+    storage: new CpuStorage(wasm, 'float32', rand(c.N * c.cout * pw.outH * pw.outW, 7)),
+    shape: pshape,
+    strides: stridesOf(pshape),
+    offset: 0,
+  };
+  const idx: View = {
+    storage: new CpuStorage(cpu, 'int32', fwd.indices),
+    shape: pshape,
+    strides: stridesOf(pshape),
+    offset: 0,
+  };
+  const dense = cpu.maxPool2dBackward(
+    { ...gp, storage: new CpuStorage(cpu, 'float32', data(gp.storage) as Float32Array) },
+    idx,
+    pw,
+  );
+  const dshape = [c.N, c.cout, w.outH, w.outW];
+  const dy: View = {
+    storage: new CpuStorage(wasm, 'float32', data(dense) as Float32Array),
+    shape: dshape,
+    strides: stridesOf(dshape),
+    offset: 0,
+  };
+  const wantInput = wasmConv2dBackwardInput(kernels, t, dy, wt, w);
+  const wantWeight = wasmConv2dBackwardWeight(kernels, t, dy, x, w);
+  const wantBias = data(
+    cpu.reduce(
+      'sum',
+      { ...dy, storage: new CpuStorage(cpu, 'float32', data(dy.storage) as Float32Array) },
+      [0, 2, 3],
+    ),
+  ) as Float32Array;
+  for (const input of [true, false]) {
+    for (const weight of [true, false]) {
+      for (const bias of [true, false]) {
+        const what = `${JSON.stringify(c)} needs ${input}/${weight}/${bias}`;
+        const got = wasmConv2dMaxPool2x2Backward(kernels, t, gp, idx, pw, x, wt, w, { input, weight, bias })!;
+        expect(got, what).not.toBeNull();
+        if (input) expectSame(got.input!, wantInput, `input gradient of ${what}`);
+        else expect(got.input).toBeNull();
+        if (weight) expectSame(got.weight!, wantWeight, `weight gradient of ${what}`);
+        else expect(got.weight).toBeNull();
+        if (bias) expectSame(got.bias!, wantBias, `bias gradient of ${what}`);
+        else expect(got.bias).toBeNull();
+      }
+    }
+  }
+}
+
 /** The CPU max-pool kernel (for outputs below the wasm elementwise kernels' size threshold). */
 function cpuPool(y: View, pw: Pool2dWindow): { values: Float32Array; indices: Int32Array } {
   const r = cpu.maxPool2d(
@@ -333,6 +400,45 @@ describe('wasm conv2d kernels', () => {
     const r = wasm.conv2dMaxPool2d!(x, wt, null, w, pw)!;
     expect(r.values.backend).toBe(wasm);
     expect(r.indices.dtype).toBe('int32');
+  });
+
+  it('the backward of conv2d + 2x2 max pool matches the pool backward then the conv backward kernels', () => {
+    const cases: ConvCase[] = [
+      { N: 3, C: 1, H: 28, W: 28, cout: 32, kh: 5, p: 2 }, // MNIST layer 1
+      { N: 2, C: 32, H: 14, W: 14, cout: 64, kh: 5, p: 2 }, // MNIST layer 2
+      { N: 3, C: 3, H: 9, W: 11, cout: 5, kh: 3, p: 1 }, // odd outputs: the last row and column get 0
+      { N: 2, C: 2, H: 8, W: 8, cout: 6, kh: 3, s: 2, p: 1, layout: 'strided' },
+    ];
+    for (const packBytes of [defaults.packBytes, 0]) {
+      convLimits.packBytes = packBytes;
+      for (const c of cases) checkConvPoolBackward(kernels, c);
+    }
+    // Groups of 2, 2 and 1 samples: the bias sums carry over from group to group.
+    convLimits.groupBytes = 2 * 4 * (3 * 100 + 4 * 100 + 2 * 4 * 25) + 100;
+    checkConvPoolBackward(kernels, { N: 5, C: 3, H: 10, W: 10, cout: 4, kh: 3, p: 1 });
+    // An index outside its window: null (the caller runs the pool's backward and the conv's).
+    const c: ConvCase = { N: 1, C: 1, H: 4, W: 4, cout: 1, kh: 1 };
+    const { w, x, wt } = operands(wasm, c);
+    // Window (0, 0) covers 0, 1, 4 and 5; window (0, 1) covers 2, 3, 6 and 7, so its index 1 is outside.
+    const bad = new Int32Array([5, 1, 8, 15]);
+    const shape = [1, 1, 2, 2];
+    const idx: View = {
+      storage: new CpuStorage(cpu, 'int32', bad),
+      shape,
+      strides: stridesOf(shape),
+      offset: 0,
+    };
+    const gp: View = {
+      storage: new CpuStorage(wasm, 'float32', new Float32Array(4).fill(1)),
+      shape,
+      strides: stridesOf(shape),
+      offset: 0,
+    };
+    const needs = { input: true, weight: true, bias: true };
+    expect(
+      wasmConv2dMaxPool2x2Backward(kernels, { pool: null, threads: 1 }, gp, idx, pool2x2(w), x, wt, w, needs),
+    ).toBeNull();
+    expect(wasm.conv2dMaxPool2dBackward!(gp, idx, x, wt, w, pool2x2(w), needs)).toBeNull();
   });
 
   it('an empty batch gives an empty output and input gradient and a zero weight gradient', () => {
@@ -493,6 +599,7 @@ describe.skipIf(threadsUnsupported !== null)('wasm conv2d kernels on worker thre
 
   it('conv2d + 2x2 max pool gives the same bits on 2 and 3 threads', () => {
     for (const threads of [2, 3]) {
+      checkConvPoolBackward(kernels, { N: 16, C: 32, H: 14, W: 14, cout: 64, kh: 5, p: 2 }, pool, threads);
       checkConvPool(
         kernels,
         { N: 64, C: 32, H: 14, W: 14, cout: 64, kh: 5, p: 2, bias: true },
