@@ -2,7 +2,7 @@
  * Containers: `Sequential`, `ModuleList`, `ModuleDict`.
  * @module
  */
-import { IndexError, ValueError } from '../../core/errors.js';
+import { DTypeError, IndexError, ShapeError, ValueError } from '../../core/errors.js';
 import { Tensor } from '../../core/tensor.js';
 import { conv2dMaxPool2d } from '../functional/conv.js';
 import { Module } from '../module.js';
@@ -112,8 +112,8 @@ function convPools(conv: Module, pool: Module | undefined): boolean {
 
 /**
  * `pool(conv(x))` through `F.conv2dMaxPool2d`, or null to run the layers one by one: when x is not a
- * batched input of the conv's channels and dtype, or when the fused op throws (then the layers' own
- * calls report the error, named by layer).
+ * batched input of the conv's channels and dtype, or when the fused op rejects its operands (then the
+ * layers' own calls report the error, named by layer).
  */
 function convPool(convLayer: Module, poolLayer: Module, x: unknown): Tensor | null {
   const conv = convLayer as Conv2d;
@@ -134,8 +134,11 @@ function convPool(convLayer: Module, poolLayer: Module, x: unknown): Tensor | nu
       dilation,
       ceilMode,
     });
-  } catch {
-    return null;
+  } catch (e) {
+    // Bad operands: the layers' own calls report them, named by layer. Other errors (a worker thread
+    // that died, out of memory) are the fused op's own and go up as they are.
+    if (e instanceof ShapeError || e instanceof ValueError || e instanceof DTypeError) return null;
+    throw e;
   }
 }
 
