@@ -207,11 +207,11 @@ function reduceStrided(
   inner: number,
   o: TypedArray,
 ): void {
-  const acc = new Float64Array(inner);
   if (op === 'sum') {
     sumStrided(data, r, outer, inner, o);
     return;
   }
+  const acc = new Float64Array(inner);
   if (op === 'prod') {
     for (let a = 0; a < outer; a++) {
       acc.fill(1);
