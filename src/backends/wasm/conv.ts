@@ -24,6 +24,7 @@ import { allocArrayUninit } from '../../core/dtype.js';
 import type { Pool2dWindow, View, Window2d } from '../backend.js';
 import { copyInto } from '../cpu/elementwise.js';
 import { arr } from '../cpu/storage.js';
+import { is2x2 } from './elementwise.js';
 import { PARALLEL_MIN_FLOPS } from './job.js';
 import { HEAP_BASE, type WasmKernels } from './kernels.js';
 import { type GemmPool, JOB } from './pool.js';
@@ -502,23 +503,7 @@ export function wasmConv2dMaxPool2x2(
 
 /** Whether `p` is a 2x2 max pool with stride 2 (no padding or dilation) over the whole [outH, outW] output of `w`. */
 export function isMaxPool2x2(w: Window2d, p: Pool2dWindow): boolean {
-  return (
-    !p.adaptive &&
-    p.inH === w.outH &&
-    p.inW === w.outW &&
-    p.kh === 2 &&
-    p.kw === 2 &&
-    p.sh === 2 &&
-    p.sw === 2 &&
-    p.ph === 0 &&
-    p.pw === 0 &&
-    p.dh === 1 &&
-    p.dw === 1 &&
-    p.outH >= 1 &&
-    p.outW >= 1 &&
-    2 * p.outH <= p.inH &&
-    2 * p.outW <= p.inW
-  );
+  return p.inH === w.outH && p.inW === w.outW && p.outH >= 1 && p.outW >= 1 && is2x2(p);
 }
 
 /** The conv2d forward, its output copied out (`pool` null) or max-pooled in place first (see wasmConv2dMaxPool2x2). */

@@ -97,7 +97,7 @@ export function wasmReluBackward(kernels: WasmKernels, grad: View, out: View): F
 }
 
 /** Whether `w` is a 2x2 window with stride 2 (no padding or dilation) whose windows all lie inside the input. */
-function is2x2(w: Pool2dWindow): boolean {
+export function is2x2(w: Pool2dWindow): boolean {
   return (
     !w.adaptive &&
     w.kh === 2 &&
