@@ -91,6 +91,42 @@ export function record(
   return out;
 }
 
+/**
+ * Records the outputs `outs` of one op on `inputs` whose backward runs once for all of them: each output's
+ * node (named `names[i]`) hands its gradient to a shared node (`name`, recorded on `inputs` with `saved`),
+ * which runs after every output's node has, and calls `backward` with the gradient of each output (null for
+ * an output that no gradient reached) and the inputs' needs. Returns the recorded outputs (or `outs` as
+ * they are when nothing is recorded: see `record`).
+ */
+export function recordMany(
+  outs: readonly Tensor[],
+  name: string,
+  names: readonly string[],
+  inputs: readonly Tensor[],
+  backward: (grads: (Tensor | null)[], needs: readonly boolean[]) => (Tensor | null)[],
+  saved: readonly Tensor[] = [],
+): Tensor[] {
+  const grads: (Tensor | null)[] = outs.map(() => null);
+  const hub = record(
+    scalarTensor(0, outs[0]!.dtype),
+    name,
+    inputs,
+    (_g, needs) => {
+      const got = grads.slice();
+      grads.fill(null);
+      return got.every((g) => g === null) ? [] : backward(got, needs);
+    },
+    saved,
+  );
+  if (!hub.requiresGrad) return [...outs];
+  return outs.map((out, i) =>
+    record(out, names[i]!, [hub], (g) => {
+      grads[i] = g;
+      return [scalarTensor(0, g.dtype)];
+    }),
+  );
+}
+
 /** Sums a broadcast gradient back down to `shape`. */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {
   if (sameShape(g.shape, shape)) return g;

@@ -18,7 +18,7 @@ import { DTypeError, ShapeError } from '../../core/errors.js';
 import { fmt, sameShape } from '../../core/shape.js';
 import { Tensor } from '../../core/tensor.js';
 import { cat, split, stack, unbind } from '../../ops/shape.js';
-import { fromStorage, record, requireFloat, scalarTensor } from '../../ops/util.js';
+import { fromStorage, record, recordMany, requireFloat } from '../../ops/util.js';
 
 /** A tensor's elements as a flat row-major array starting at `o` (the live storage when contiguous). */
 interface Flat {
@@ -293,25 +293,18 @@ export function lstmCell(gates: Tensor, cPrev: Tensor, hGates?: Tensor | null): 
   const cT = wrap(gates, c, [B, H]);
   if (!track) return [hT, cT];
 
-  // Two outputs, one backward: h and c each hand their gradient to a shared node that runs once
-  // both have arrived (or the only one that is used).
-  let dh: Tensor | null = null;
-  let dc: Tensor | null = null;
-  const hub = record(
-    scalarTensor(0, dt),
+  // Two outputs, one backward (once the gradients of both, or of the only one used, have arrived).
+  const [h1, c1] = recordMany(
+    [hT, cT],
     'LSTMCellBackward',
+    ['LSTMCellH', 'LSTMCellC'],
     inputs,
-    (_g, needs) => {
-      const gh = dh;
-      const gc = dc;
-      dh = null;
-      dc = null;
-      if (!gh && !gc) return [];
+    ([gh, gc], needs) => {
       let dz: Tensor;
       let dcp: Tensor | null = null;
       if (isGradEnabled()) {
         const z = hGates ? gates.add(hGates) : gates;
-        [dz, dcp] = lstmBackwardComposite(z, cPrev, gh, gc, H);
+        [dz, dcp] = lstmBackwardComposite(z, cPrev, gh ?? null, gc ?? null, H);
       } else {
         const dzA = allocArray(dt, 4 * n) as FloatArray;
         const dcA = needs[1] ? (allocArray(dt, n) as FloatArray) : null;
@@ -336,15 +329,7 @@ export function lstmCell(gates: Tensor, cPrev: Tensor, hGates?: Tensor | null): 
     },
     [...inputs, cT],
   );
-  const h1 = record(hT, 'LSTMCellH', [hub], (g) => {
-    dh = g;
-    return [scalarTensor(0, g.dtype)];
-  });
-  const c1 = record(cT, 'LSTMCellC', [hub], (g) => {
-    dc = g;
-    return [scalarTensor(0, g.dtype)];
-  });
-  return [h1, c1];
+  return [h1!, c1!];
 }
 
 /** The LSTM cell's backward as differentiable ops (for createGraph): [dGates, dcPrev]. */
@@ -514,27 +499,21 @@ export function lstmLayer(
   const cN = wrap(x, cNa, [B, H]);
   if (!track) return [out, hN, cN];
 
-  let gOut: Tensor | null = null;
-  let gH: Tensor | null = null;
-  let gC: Tensor | null = null;
-  const hub = record(
-    scalarTensor(0, dt),
+  // Three outputs, one backward (see recordMany).
+  const [outR, hR, cR] = recordMany(
+    [out, hN, cN],
     'LSTMLayerBackward',
+    ['LSTMLayerOutput', 'LSTMLayerH', 'LSTMLayerC'],
     inputs,
-    (_g, needs) => {
-      const go = gOut;
-      const gh = gH;
-      const gc = gC;
-      gOut = gH = gC = null;
-      if (!go && !gh && !gc) return [];
+    ([go, gh, gc], needs) => {
       // Positions of the inputs among [x, wih, whh, bias, h0, c0].
       const pos = [0, 1, 2, ib, ih, ic];
       if (isGradEnabled()) {
-        const r = lstmLayerComposite(x, wih, whh, bias, h0, c0, reverse, go, gh, gc);
+        const r = lstmLayerComposite(x, wih, whh, bias, h0, c0, reverse, go ?? null, gh ?? null, gc ?? null);
         return inputs.map((_, k) => (needs[k] ? r[pos.indexOf(k)]! : null));
       }
       const want = pos.map((k) => k >= 0 && needs[k] === true);
-      const r = fastBackward(go, gh, gc, want);
+      const r = fastBackward(go ?? null, gh ?? null, gc ?? null, want);
       return inputs.map((_, k) => (needs[k] ? r[pos.indexOf(k)]! : null));
     },
     [...inputs, hAll],
@@ -556,19 +535,7 @@ export function lstmLayer(
     });
   }
 
-  const outR = record(out, 'LSTMLayerOutput', [hub], (g) => {
-    gOut = g;
-    return [scalarTensor(0, g.dtype)];
-  });
-  const hR = record(hN, 'LSTMLayerH', [hub], (g) => {
-    gH = g;
-    return [scalarTensor(0, g.dtype)];
-  });
-  const cR = record(cN, 'LSTMLayerC', [hub], (g) => {
-    gC = g;
-    return [scalarTensor(0, g.dtype)];
-  });
-  return [outR, hR, cR];
+  return [outR!, hR!, cR!];
 }
 
 /**
