@@ -4,3 +4,4 @@ export { runChunk, sgemmChunk } from './parallel';
 export { lstmBackwardStep, lstmForwardStep, lstmMath } from './lstm';
 export { channelSumsF64, maxPool2x2BackwardF32, maxPool2x2F32, reluBackwardF32, reluF32 } from './elementwise';
 export { adamStep, sgdMomentumStep, sgdStep } from './optim';
+export { bnBackwardDxF32, bnBackwardSumsF32, bnForwardF32, bnStatsF32 } from './batchnorm';

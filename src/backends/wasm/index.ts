@@ -34,6 +34,7 @@ import {
 } from '../backend.js';
 import { createCpuBackend } from '../cpu/index.js';
 import { arr, CpuStorage } from '../cpu/storage.js';
+import { wasmBatchNormBackward, wasmBatchNormForward, wasmBatchNormStats } from './batchnorm.js';
 import {
   isMaxPool2x2,
   type Threads,
@@ -275,6 +276,31 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
         () => `float32 input ${shapeText(x)}, weight ${shapeText(weight)}`,
         () => wasmConv2d(kernels, threading(), x, weight, bias, w),
       );
+    },
+    batchNormStats(x: View) {
+      const r = wasmBatchNormStats(kernels, x);
+      if (r === null) return adopt(backend, cpu.batchNormStats(x)) as { mean: Storage; variance: Storage };
+      return {
+        mean: new CpuStorage(backend, 'float32', r.mean),
+        variance: new CpuStorage(backend, 'float32', r.variance),
+      };
+    },
+    batchNormForward(x: View, mean: View, invstd: View, weight: View | null, bias: View | null): Storage {
+      const r = wasmBatchNormForward(kernels, x, mean, invstd, weight, bias);
+      if (r === null) return adopt(backend, cpu.batchNormForward(x, mean, invstd, weight, bias)) as Storage;
+      return new CpuStorage(backend, 'float32', r);
+    },
+    batchNormBackward(grad: View, x: View, mean: View, invstd: View, weight: View | null) {
+      const r = wasmBatchNormBackward(kernels, grad, x, mean, invstd, weight);
+      if (r === null) {
+        return adopt(backend, cpu.batchNormBackward(grad, x, mean, invstd, weight)) as {
+          dx: Storage;
+          dweight: Storage;
+          dbias: Storage;
+        };
+      }
+      const own = (a: Float32Array) => new CpuStorage(backend, 'float32', a);
+      return { dx: own(r.dx), dweight: own(r.dweight), dbias: own(r.dbias) };
     },
     conv2dMaxPool2d(x: View, weight: View, bias: View | null, w: Window2d, pw: Pool2dWindow) {
       if (!wasmConvApplies(1, x, weight, bias) || !isMaxPool2x2(w, pw)) return null;

@@ -94,6 +94,20 @@ export interface KernelExports {
     ow: number,
   ): number;
   channelSumsF64(g: number, nb: number, c: number, l: number, acc: number): void;
+  // assembly/batchnorm.ts (see src/backends/wasm/batchnorm.ts)
+  bnStatsF32(x: number, n: number, c: number, s: number, mean: number, variance: number): void;
+  bnForwardF32(x: number, out: number, n: number, c: number, s: number, params: number): void;
+  bnBackwardSumsF32(
+    g: number,
+    x: number,
+    n: number,
+    c: number,
+    s: number,
+    mean: number,
+    sg: number,
+    sgx: number,
+  ): void;
+  bnBackwardDxF32(g: number, x: number, dx: number, n: number, c: number, s: number, params: number): void;
 }
 
 const PAGE = 65536;
