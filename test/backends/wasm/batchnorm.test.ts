@@ -17,6 +17,7 @@ import {
   wasmBatchNormStats,
 } from '../../../src/backends/wasm/batchnorm.js';
 import { createWasmBackend, WasmKernels } from '../../../src/backends/wasm/index.js';
+import { contiguousStrides } from '../../../src/core/shape.js';
 import { getBackend, manualSeed, nn, randn, setBackend, type Tensor } from '../../../src/index.js';
 
 const cpu = createCpuBackend();
@@ -34,19 +35,9 @@ function rand(n: number, seed: number, scale = 1): Float32Array {
   return out;
 }
 
-function stridesOf(shape: number[]): number[] {
-  const st = new Array<number>(shape.length);
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    st[d] = s;
-    s *= shape[d]!;
-  }
-  return st;
-}
-
 function view(be: Backend, data: Float32Array | Float64Array, shape: number[]): View {
   const dt = data instanceof Float64Array ? 'float64' : 'float32';
-  return { storage: new CpuStorage(be, dt, data), shape, strides: stridesOf(shape), offset: 0 };
+  return { storage: new CpuStorage(be, dt, data), shape, strides: contiguousStrides(shape), offset: 0 };
 }
 
 /** Every element the same (NaN matches NaN). */
