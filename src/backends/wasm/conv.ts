@@ -21,6 +21,7 @@
  * @module
  */
 import { allocArrayUninit } from '../../core/dtype.js';
+import { isContiguous, numelOf } from '../../core/shape.js';
 import type { Pool2dWindow, View, Window2d } from '../backend.js';
 import { copyInto } from '../cpu/elementwise.js';
 import { arr } from '../cpu/storage.js';
@@ -276,17 +277,14 @@ function samples(v: View, n0: number, nb: number): View {
   };
 }
 
-/** Copies the elements of `v` (float32), in row-major order, to byte address `at`: one `set` when contiguous. */
-function place(heap: Float32Array, at: number, v: View): void {
-  let numel = 1;
-  let contiguous = true;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    const n = v.shape[d]!;
-    if (n !== 1 && v.strides[d] !== numel) contiguous = false;
-    numel *= n;
-  }
+/**
+ * Copies the elements of `v` (float32 into a Float32Array view of the memory, int32 into an Int32Array
+ * one), in row-major order, to byte address `at`: one `set` when contiguous.
+ */
+function place(heap: Float32Array | Int32Array, at: number, v: View): void {
+  const numel = numelOf(v.shape);
   if (numel === 0) return;
-  if (contiguous) heap.set((arr(v) as Float32Array).subarray(v.offset, v.offset + numel), at >> 2);
+  if (isContiguous(v.shape, v.strides)) heap.set(arr(v).subarray(v.offset, v.offset + numel), at >> 2);
   else copyInto(heap, at >> 2, v);
 }
 
@@ -629,17 +627,12 @@ function gradLoader(
   const ints = new Int32Array(heap.buffer);
   return (n0, nb) => {
     place(heap, scratchAt, samples(pooled, n0, nb));
-    const idx = samples(indices, n0, nb);
-    const I = arr(idx) as Int32Array;
-    const n = nb * cout * ohw;
-    if (isContiguous(idx)) ints.set(I.subarray(idx.offset, idx.offset + n), idxAt >> 2);
-    else copyInto(ints, idxAt >> 2, idx);
-    const planes = nb * cout;
+    place(ints, idxAt, samples(indices, n0, nb));
     const inside = kernels.kernelExports.maxPool2x2BackwardF32(
       scratchAt,
       idxAt,
       gAt,
-      planes,
+      nb * cout,
       pool.inH,
       pool.inW,
       pool.outH,
@@ -647,16 +640,6 @@ function gradLoader(
     );
     if (inside !== 1) throw new IndexOutsideWindow();
   };
-}
-
-/** Whether a view's elements are contiguous in row-major order. */
-function isContiguous(v: View): boolean {
-  let numel = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    if (v.shape[d] !== 1 && v.strides[d] !== numel) return false;
-    numel *= v.shape[d]!;
-  }
-  return true;
 }
 
 /**
@@ -672,7 +655,7 @@ export function wasmConv2dBackwardInput(
   weight: View,
   w: Window2d,
 ): Float32Array {
-  const N = weightLess(grad).shape[0]!;
+  const N = gradSamples(grad).shape[0]!;
   const g = geom(weight.shape[1]!, weight.shape[0]!, w);
   const { C, cout, K, L, HW } = g;
   if (N * C * HW === 0 || L === 0) return new Float32Array(N * C * HW);
@@ -705,13 +688,13 @@ export function wasmConv2dBackwardInput(
 }
 
 /** The view of a ConvGrad that holds its samples (the pooled gradient, or the gradient itself). */
-function weightLess(grad: ConvGrad): View {
+function gradSamples(grad: ConvGrad): View {
   return 'pooled' in grad ? grad.pooled : grad;
 }
 
 /** The shape of the conv's output gradient that `grad` stands for. */
 function convOutShape(grad: ConvGrad, cout: number, w: Window2d): number[] {
-  return [weightLess(grad).shape[0]!, cout, w.outH, w.outW];
+  return [gradSamples(grad).shape[0]!, cout, w.outH, w.outW];
 }
 
 /**
@@ -744,7 +727,7 @@ function backwardWeight(
   withBias: boolean,
 ): { weight: Float32Array; bias: Float32Array | null } {
   const [N, C] = x.shape as [number, number];
-  const cout = weightLess(grad).shape[1]!;
+  const cout = gradSamples(grad).shape[1]!;
   const g = geom(C, cout, w);
   const { K, L, HW } = g;
   const n = cout * K;
