@@ -6,65 +6,7 @@
 // doing the elementwise parts two doubles at a time. Plain loads only, so this file compiles into both the
 // single-threaded and the shared-memory build.
 
-/** The float32s at p and q as the two lanes of an f64x2. */
-// @ts-ignore: decorator
-@inline function pair(p: usize, q: usize): v128 {
-  return f64x2.replace_lane(f64x2.splat(<f64>load<f32>(p)), 1, <f64>load<f32>(q));
-}
-
-/**
- * Per-channel sum of x [N, C, S] (in n, then i order) into the doubles at `sums` (C of them); with
- * `mean` non-zero, the sum of the squared deviations from the doubles at `mean` instead.
- */
-function channelSums(x: usize, N: i32, C: i32, S: i32, mean: usize, sums: usize): void {
-  const plane = <usize>S << 2;
-  const sample = <usize>C * plane;
-  const squares = mean != 0;
-  let c = 0;
-  for (; c + 4 <= C; c += 4) {
-    let s0 = f64x2.splat(0);
-    let s1 = f64x2.splat(0);
-    const m0 = squares ? v128.load(mean + (<usize>c << 3)) : f64x2.splat(0);
-    const m1 = squares ? v128.load(mean + (<usize>c << 3), 16) : f64x2.splat(0);
-    for (let n = 0; n < N; n++) {
-      const p0 = x + <usize>n * sample + <usize>c * plane;
-      const p1 = p0 + plane;
-      const p2 = p1 + plane;
-      const p3 = p2 + plane;
-      for (let i = 0; i < S; i++) {
-        const o = <usize>i << 2;
-        let v0 = pair(p0 + o, p1 + o);
-        let v1 = pair(p2 + o, p3 + o);
-        if (squares) {
-          v0 = f64x2.sub(v0, m0);
-          v1 = f64x2.sub(v1, m1);
-          v0 = f64x2.mul(v0, v0);
-          v1 = f64x2.mul(v1, v1);
-        }
-        s0 = f64x2.add(s0, v0);
-        s1 = f64x2.add(s1, v1);
-      }
-    }
-    v128.store(sums + (<usize>c << 3), s0);
-    v128.store(sums + (<usize>c << 3), s1, 16);
-  }
-  for (; c < C; c++) {
-    let s: f64 = 0;
-    const m = squares ? load<f64>(mean + (<usize>c << 3)) : 0;
-    for (let n = 0; n < N; n++) {
-      const p = x + <usize>n * sample + <usize>c * plane;
-      for (let i = 0; i < S; i++) {
-        let d = <f64>load<f32>(p + (<usize>i << 2));
-        if (squares) {
-          d = d - m;
-          d = d * d;
-        }
-        s += d;
-      }
-    }
-    store<f64>(sums + (<usize>c << 3), s);
-  }
-}
+import { channelSumsF64, pair } from './elementwise';
 
 /**
  * Batch statistics of x [N, C, S]: the doubles at `mean` get sum / count and those at `variance` the sum
@@ -72,12 +14,14 @@ function channelSums(x: usize, N: i32, C: i32, S: i32, mean: usize, sums: usize)
  */
 export function bnStatsF32(x: usize, N: i32, C: i32, S: i32, mean: usize, variance: usize): void {
   const count = <f64>N * <f64>S;
-  channelSums(x, N, C, S, 0, mean);
+  memory.fill(mean, 0, <usize>C << 3);
+  memory.fill(variance, 0, <usize>C << 3);
+  channelSumsF64(x, N, C, S, 0, mean);
   for (let c = 0; c < C; c++) {
     const p = mean + (<usize>c << 3);
     store<f64>(p, load<f64>(p) / count);
   }
-  channelSums(x, N, C, S, mean, variance);
+  channelSumsF64(x, N, C, S, mean, variance);
   for (let c = 0; c < C; c++) {
     const p = variance + (<usize>c << 3);
     store<f64>(p, load<f64>(p) / count);

@@ -1,7 +1,7 @@
 // Memory-bound float32 kernels of the `wasm` backend's activations and pooling (src/backends/wasm/
-// elementwise.ts copies the operands in and the results out): ReLU forward and backward, and 2x2 max
-// pooling with stride 2 forward and backward. Each gives, bit for bit, what the TypeScript kernels of
-// src/backends/cpu give. Tensors are contiguous. Single-threaded (they run at memory speed: the copies
+// elementwise.ts copies the operands in and the results out): ReLU forward and backward, 2x2 max pooling
+// with stride 2 forward and backward, and per-channel sums in doubles (a conv's bias gradient, batch
+// norm's statistics). Each gives, bit for bit, what the TypeScript kernels of src/backends/cpu give. Tensors are contiguous. Single-threaded (they run at memory speed: the copies
 // around them cost more than the arithmetic). Plain loads only, so this file compiles into both the
 // single-threaded and the shared-memory build.
 
@@ -198,46 +198,67 @@ export function maxPool2x2BackwardF32(
   return ok && i32x4.all_true(inside) ? 1 : 0;
 }
 
+/** The float32s at p and q as the two lanes of an f64x2. */
+// @ts-ignore: decorator
+@inline export function pair(p: usize, q: usize): v128 {
+  return f64x2.replace_lane(f64x2.splat(<f64>load<f32>(p)), 1, <f64>load<f32>(q));
+}
+
 /**
- * Adds, for each channel c, the nb * L floats of [nb, C, L] data at `g` that belong to it into the
- * float64 `acc[c]` (C of them at `acc`): sample by sample, each in memory order, one float64 addition
- * each, in the order of the TypeScript reduction (sumOuterInner in src/backends/cpu/reduce.ts), so the
- * sums are the same bits. A convolution's bias gradient; four channels go side by side (independent
- * chains), which changes no channel's order.
+ * Adds, for each channel c of float32 x [N, C, S], its elements (or, with `mean` non-zero, their squared
+ * deviations from the double mean[c]) to the double sums[c]: sample by sample, each in memory order, one
+ * float64 addition each, which is the order of the TypeScript kernels (sumOuterInner in
+ * src/backends/cpu/reduce.ts, batchNormStatsKernel in src/backends/cpu/nn.ts), so the sums are the same
+ * bits. Callers zero `sums` first, or carry them over groups of samples. A convolution's bias gradient and
+ * batch norm's statistics. Two channels go in the lanes of an f64x2 and four at once where there are (two
+ * independent chains), which changes no channel's order.
  */
-export function channelSumsF64(g: usize, nb: i32, C: i32, L: i32, acc: usize): void {
-  const rowBytes = <usize>L << 2;
-  for (let n = 0; n < nb; n++) {
-    const sample = g + <usize>(n * C) * rowBytes;
-    let c = 0;
-    for (; c + 4 <= C; c += 4) {
-      const p0 = sample + <usize>c * rowBytes;
-      const p1 = p0 + rowBytes;
-      const p2 = p1 + rowBytes;
-      const p3 = p2 + rowBytes;
-      const a = acc + (<usize>c << 3);
-      let s0 = load<f64>(a);
-      let s1 = load<f64>(a, 8);
-      let s2 = load<f64>(a, 16);
-      let s3 = load<f64>(a, 24);
-      for (let j = 0; j < L; j++) {
-        const o = <usize>j << 2;
-        s0 += <f64>load<f32>(p0 + o);
-        s1 += <f64>load<f32>(p1 + o);
-        s2 += <f64>load<f32>(p2 + o);
-        s3 += <f64>load<f32>(p3 + o);
+export function channelSumsF64(x: usize, N: i32, C: i32, S: i32, mean: usize, sums: usize): void {
+  const plane = <usize>S << 2;
+  const sample = <usize>C * plane;
+  const squares = mean != 0;
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    let s0 = v128.load(sums + (<usize>c << 3));
+    let s1 = v128.load(sums + (<usize>c << 3), 16);
+    const m0 = squares ? v128.load(mean + (<usize>c << 3)) : f64x2.splat(0);
+    const m1 = squares ? v128.load(mean + (<usize>c << 3), 16) : f64x2.splat(0);
+    for (let n = 0; n < N; n++) {
+      const p0 = x + <usize>n * sample + <usize>c * plane;
+      const p1 = p0 + plane;
+      const p2 = p1 + plane;
+      const p3 = p2 + plane;
+      for (let i = 0; i < S; i++) {
+        const o = <usize>i << 2;
+        let v0 = pair(p0 + o, p1 + o);
+        let v1 = pair(p2 + o, p3 + o);
+        if (squares) {
+          v0 = f64x2.sub(v0, m0);
+          v1 = f64x2.sub(v1, m1);
+          v0 = f64x2.mul(v0, v0);
+          v1 = f64x2.mul(v1, v1);
+        }
+        s0 = f64x2.add(s0, v0);
+        s1 = f64x2.add(s1, v1);
       }
-      store<f64>(a, s0);
-      store<f64>(a, s1, 8);
-      store<f64>(a, s2, 16);
-      store<f64>(a, s3, 24);
     }
-    for (; c < C; c++) {
-      const p = sample + <usize>c * rowBytes;
-      const a = acc + (<usize>c << 3);
-      let s = load<f64>(a);
-      for (let j = 0; j < L; j++) s += <f64>load<f32>(p + (<usize>j << 2));
-      store<f64>(a, s);
+    v128.store(sums + (<usize>c << 3), s0);
+    v128.store(sums + (<usize>c << 3), s1, 16);
+  }
+  for (; c < C; c++) {
+    let s = load<f64>(sums + (<usize>c << 3));
+    const m = squares ? load<f64>(mean + (<usize>c << 3)) : 0;
+    for (let n = 0; n < N; n++) {
+      const p = x + <usize>n * sample + <usize>c * plane;
+      for (let i = 0; i < S; i++) {
+        let d = <f64>load<f32>(p + (<usize>i << 2));
+        if (squares) {
+          d = d - m;
+          d = d * d;
+        }
+        s += d;
+      }
     }
+    store<f64>(sums + (<usize>c << 3), s);
   }
 }

@@ -761,7 +761,7 @@ function backwardWeight(
     place(heap, xAt, samples(x, n0, nb));
     loadGrad(n0, nb);
     const plan = nb === nb0 ? full : last;
-    const sums = bias ? () => kernels.kernelExports.channelSumsF64(gAt, nb, cout, L, accAt) : undefined;
+    const sums = bias ? () => kernels.kernelExports.channelSumsF64(gAt, nb, cout, L, 0, accAt) : undefined;
     runConv(kernels, pool, WEIGHT_GRAD, args, nb, plan, workAt, what, sums);
     const count = Math.ceil(nb / plan.size);
     if (count === 1 && N === nb) return finish(copyOut(heap, partAt, n));

@@ -93,7 +93,7 @@ export interface KernelExports {
     oh: number,
     ow: number,
   ): number;
-  channelSumsF64(g: number, nb: number, c: number, l: number, acc: number): void;
+  channelSumsF64(x: number, n: number, c: number, s: number, mean: number, sums: number): void;
   // assembly/batchnorm.ts (see src/backends/wasm/batchnorm.ts)
   bnStatsF32(x: number, n: number, c: number, s: number, mean: number, variance: number): void;
   bnForwardF32(x: number, out: number, n: number, c: number, s: number, params: number): void;
