@@ -589,8 +589,8 @@ export function conv2dBackwardWeightKernel(grad: View, x: View, w: Window2d, gro
 // ---------------------------------------------------------------------------------------------
 // Batch normalisation (per channel of [N, C, ...]; statistics and sums accumulate in doubles)
 
-/** Entry c of a 1-d view as a number (1 when the view is null). */
-function vec(v: View | null, fallback: number): Float64Array | number {
+/** A 1-d view's entries as doubles, or `fallback` (a number) when the view is null. */
+export function vec(v: View | null, fallback: number): Float64Array | number {
   if (!v) return fallback;
   const a = arr(v);
   const n = v.shape[0]!;
@@ -601,7 +601,7 @@ function vec(v: View | null, fallback: number): Float64Array | number {
 }
 
 /** Sizes [N, C, S] of an [N, C, ...] view (S: product of the trailing dims). */
-function ncs(x: View): [number, number, number] {
+export function ncs(x: View): [number, number, number] {
   let s = 1;
   for (let d = 2; d < x.shape.length; d++) s *= x.shape[d]!;
   return [x.shape[0]!, x.shape[1]!, s];

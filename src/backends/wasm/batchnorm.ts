@@ -13,6 +13,7 @@ import { allocArrayUninit } from '../../core/dtype.js';
 import { OutOfMemoryError } from '../../core/errors.js';
 import type { View } from '../backend.js';
 import { contiguousData } from '../cpu/elementwise.js';
+import { ncs, vec } from '../cpu/nn.js';
 import { arr } from '../cpu/storage.js';
 import { HEAP_BASE, type WasmKernels } from './kernels.js';
 import { PRIVATE_MAX_BYTES, privateKernels } from './private-kernels.js';
@@ -24,13 +25,6 @@ function align16(x: number): number {
   return Math.ceil(x / 16) * 16;
 }
 
-/** Sizes [N, C, S] of an [N, C, ...] view. */
-function ncs(x: View): [number, number, number] {
-  let s = 1;
-  for (let d = 2; d < x.shape.length; d++) s *= x.shape[d]!;
-  return [x.shape[0]!, x.shape[1]!, s];
-}
-
 /** Whether every view holds float32 data. */
 function float32(...views: View[]): boolean {
   return views.every((v) => arr(v) instanceof Float32Array);
@@ -39,16 +33,6 @@ function float32(...views: View[]): boolean {
 /** The float32 data of a view in row-major order. */
 function rows(v: View): Float32Array {
   return contiguousData(v) as Float32Array;
-}
-
-/** Entry c of a 1-d view as a double (`fallback` everywhere when the view is null), as the CPU kernels read it. */
-function doubles(v: View | null, n: number, fallback: number): Float64Array {
-  const out = new Float64Array(n).fill(fallback);
-  if (!v) return out;
-  const a = arr(v);
-  const s = v.strides[0]!;
-  for (let i = 0; i < n; i++) out[i] = a[v.offset + i * s]!;
-  return out;
 }
 
 /** The private kernels and their memory, grown to `bytes` from HEAP_BASE, or null. */
@@ -105,15 +89,15 @@ export function wasmBatchNormForward(
   const pAt = align16(oAt + 4 * numel);
   const mem = float32(x) && numel > 0 ? memoryFor(kernels, numel, pAt + 24 * C - HEAP_BASE) : null;
   if (!mem) return null;
-  const m = doubles(mean, C, 0);
-  const is = doubles(invstd, C, 1);
-  const w = doubles(weight, C, 1);
-  const b = doubles(bias, C, 0);
+  const m = vec(mean, 0) as Float64Array;
+  const is = vec(invstd, 1) as Float64Array;
+  const w = vec(weight, 1);
+  const b = vec(bias, 0);
   const params = new Float64Array(mem.heap.buffer, pAt, 3 * C);
   for (let c = 0; c < C; c++) {
     params[3 * c] = m[c]!;
-    params[3 * c + 1] = is[c]! * w[c]!;
-    params[3 * c + 2] = b[c]!;
+    params[3 * c + 1] = is[c]! * (typeof w === 'number' ? w : w[c]!);
+    params[3 * c + 2] = typeof b === 'number' ? b : b[c]!;
   }
   mem.heap.set(rows(x), xAt >> 2);
   mem.k.kernelExports.bnForwardF32(xAt, oAt, N, C, S, pAt);
@@ -146,9 +130,9 @@ export function wasmBatchNormBackward(
   const mem = float32(grad, x) && numel > 0 ? memoryFor(kernels, numel, pAt + 32 * C - HEAP_BASE) : null;
   if (!mem) return null;
   const buf = mem.heap.buffer;
-  const m = doubles(mean, C, 0);
-  const is = doubles(invstd, C, 1);
-  const w = doubles(weight, C, 1);
+  const m = vec(mean, 0) as Float64Array;
+  const is = vec(invstd, 1) as Float64Array;
+  const w = vec(weight, 1);
   new Float64Array(buf, mAt, C).set(m);
   mem.heap.set(rows(grad), gAt >> 2);
   mem.heap.set(rows(x), xAt >> 2);
@@ -164,7 +148,7 @@ export function wasmBatchNormBackward(
     const isc = is[c]!;
     dbias[c] = sg[c]!;
     dweight[c] = sgx[c]! * isc;
-    params[4 * c] = isc * w[c]!;
+    params[4 * c] = isc * (typeof w === 'number' ? w : w[c]!);
     params[4 * c + 1] = sg[c]! / count;
     params[4 * c + 2] = m[c]!;
     params[4 * c + 3] = (sgx[c]! * isc * isc) / count;
