@@ -140,7 +140,7 @@ function shapeText(v: View): string {
  * Runs a wasm kernel of `op`. When its operands do not fit in the linear memory, rethrows the
  * OutOfMemoryError of `WasmKernels.reserve` with the op and the operands (`what()`) in its message.
  */
-function inWasm(op: string, what: () => string, run: () => Float32Array): Float32Array {
+function inWasm<T>(op: string, what: () => string, run: () => T): T {
   try {
     return run();
   } catch (e) {
@@ -304,37 +304,27 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
     },
     conv2dMaxPool2d(x: View, weight: View, bias: View | null, w: Window2d, pw: Pool2dWindow) {
       if (!wasmConvApplies(1, x, weight, bias) || !isMaxPool2x2(w, pw)) return null;
-      let indices: Int32Array = new Int32Array(0);
-      const values = inWasm(
+      const r = inWasm(
         'conv2d + maxPool2d',
         () => `float32 input ${shapeText(x)}, weight ${shapeText(weight)}`,
-        () => {
-          const r = wasmConv2dMaxPool2x2(kernels, threading(), x, weight, bias, w, pw);
-          indices = r.indices;
-          return r.values;
-        },
+        () => wasmConv2dMaxPool2x2(kernels, threading(), x, weight, bias, w, pw),
       );
       return {
-        values: new CpuStorage(backend, 'float32', values),
-        indices: new CpuStorage(backend, 'int32', indices),
+        values: new CpuStorage(backend, 'float32', r.values),
+        indices: new CpuStorage(backend, 'int32', r.indices),
       };
     },
     conv2dMaxPool2dBackward(grad, indices, x, weight, w, pw, needs) {
       if (!wasmConvApplies(1, grad, x, weight) || !(arr(indices) instanceof Int32Array)) return null;
       if (!isMaxPool2x2(w, pw)) return null;
-      const got: { r: ReturnType<typeof wasmConv2dMaxPool2x2Backward> } = { r: null };
-      inWasm(
+      const r = inWasm(
         'conv2d + maxPool2d backward',
         () => `float32 grad ${shapeText(grad)}, input ${shapeText(x)}, weight ${shapeText(weight)}`,
-        () => {
-          got.r = wasmConv2dMaxPool2x2Backward(kernels, threading(), grad, indices, pw, x, weight, w, needs);
-          return new Float32Array(0);
-        },
+        () => wasmConv2dMaxPool2x2Backward(kernels, threading(), grad, indices, pw, x, weight, w, needs),
       );
-      if (got.r === null) return null;
-      const { input, weight: gw, bias } = got.r;
+      if (r === null) return null;
       const own = (a: Float32Array | null) => (a === null ? null : new CpuStorage(backend, 'float32', a));
-      return { input: own(input), weight: own(gw), bias: own(bias) };
+      return { input: own(r.input), weight: own(r.weight), bias: own(r.bias) };
     },
     conv2dBackwardInput(grad: View, weight: View, w: Window2d, groups: number): Storage {
       if (!wasmConvApplies(groups, grad, weight)) {
