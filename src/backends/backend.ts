@@ -147,6 +147,27 @@ export interface Pool2dWindow extends Window2d {
   readonly divisorOverride: number;
 }
 
+/** The window of a 2x2 max pool with stride 2 (no padding or dilation) over [inH, inW] planes. */
+export function maxPool2x2Window(inH: number, inW: number): Pool2dWindow {
+  return {
+    inH,
+    inW,
+    outH: Math.floor(inH / 2),
+    outW: Math.floor(inW / 2),
+    kh: 2,
+    kw: 2,
+    sh: 2,
+    sw: 2,
+    ph: 0,
+    pw: 0,
+    dh: 1,
+    dw: 1,
+    adaptive: false,
+    countIncludePad: false,
+    divisorOverride: 0,
+  };
+}
+
 /** The kernels a backend provides. */
 export interface Backend {
   /** Registry name, e.g. `cpu`. */

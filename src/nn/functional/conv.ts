@@ -7,7 +7,7 @@
  * @module
  */
 import { isAnomalyEnabled, isGradEnabled } from '../../autograd/grad-mode.js';
-import type { Pool2dWindow, Window2d } from '../../backends/backend.js';
+import { maxPool2x2Window, type Window2d } from '../../backends/backend.js';
 import { DTypeError, ShapeError, ValueError } from '../../core/errors.js';
 import { fmt } from '../../core/shape.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -380,23 +380,7 @@ function fusedConvPool(
   if (!both(p.padding, 0, 0) || !both(p.dilation, 1, 1) || p.ceilMode === true) return null;
   const { x4, win, groups } = convSetup('conv2d', 2, input, weight, bias, convOptions);
   if (win.outH < 2 || win.outW < 2) return null;
-  const pool: Pool2dWindow = {
-    inH: win.outH,
-    inW: win.outW,
-    outH: Math.floor(win.outH / 2),
-    outW: Math.floor(win.outW / 2),
-    kh: 2,
-    kw: 2,
-    sh: 2,
-    sw: 2,
-    ph: 0,
-    pw: 0,
-    dh: 1,
-    dw: 1,
-    adaptive: false,
-    countIncludePad: false,
-    divisorOverride: 0,
-  };
+  const pool = maxPool2x2Window(win.outH, win.outW);
   const r = backend.conv2dMaxPool2d(x4, weight, bias, win, pool);
   if (r === null) return null;
   // One node: its backward scatters the pooled gradient where the backend's kernels read it, or runs the

@@ -8,7 +8,13 @@
  * grouped convolutions delegated to the CPU kernels.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend, Pool2dWindow, View, Window2d } from '../../../src/backends/backend.js';
+import {
+  type Backend,
+  maxPool2x2Window,
+  type Pool2dWindow,
+  type View,
+  type Window2d,
+} from '../../../src/backends/backend.js';
 import { createCpuBackend } from '../../../src/backends/cpu/index.js';
 import { CpuStorage } from '../../../src/backends/cpu/storage.js';
 import {
@@ -203,23 +209,7 @@ function checkCase(kernels: WasmKernels, c: ConvCase): Float32Array[] {
 
 /** The 2x2, stride-2 max pool over the whole output of conv window `w`. */
 function pool2x2(w: Window2d): Pool2dWindow {
-  return {
-    inH: w.outH,
-    inW: w.outW,
-    outH: Math.floor(w.outH / 2),
-    outW: Math.floor(w.outW / 2),
-    kh: 2,
-    kw: 2,
-    sh: 2,
-    sw: 2,
-    ph: 0,
-    pw: 0,
-    dh: 1,
-    dw: 1,
-    adaptive: false,
-    countIncludePad: false,
-    divisorOverride: 0,
-  };
+  return maxPool2x2Window(w.outH, w.outW);
 }
 
 /**

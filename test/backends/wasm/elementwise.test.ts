@@ -7,7 +7,12 @@
  * and a ReLU + max-pool layer through autograd on both backends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Backend, Pool2dWindow, View } from '../../../src/backends/backend.js';
+import {
+  type Backend,
+  maxPool2x2Window,
+  type Pool2dWindow,
+  type View,
+} from '../../../src/backends/backend.js';
 import { createCpuBackend } from '../../../src/backends/cpu/index.js';
 import { CpuStorage } from '../../../src/backends/cpu/storage.js';
 import {
@@ -116,24 +121,7 @@ function expectSameBits(got: Float32Array | Int32Array, want: Float32Array | Int
 }
 
 function pool(inH: number, inW: number, opts: Partial<Pool2dWindow> = {}): Pool2dWindow {
-  return {
-    inH,
-    inW,
-    outH: Math.floor((inH - 2) / 2) + 1,
-    outW: Math.floor((inW - 2) / 2) + 1,
-    kh: 2,
-    kw: 2,
-    sh: 2,
-    sw: 2,
-    ph: 0,
-    pw: 0,
-    dh: 1,
-    dw: 1,
-    adaptive: false,
-    countIncludePad: false,
-    divisorOverride: 0,
-    ...opts,
-  };
+  return { ...maxPool2x2Window(inH, inW), ...opts };
 }
 
 const read = (be: Backend, s: { storage?: unknown } | unknown) =>
