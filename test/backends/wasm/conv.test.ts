@@ -37,6 +37,7 @@ import {
   wasmThreadsUnsupportedReason,
 } from '../../../src/backends/wasm/index.js';
 import { PARALLEL_MIN_FLOPS } from '../../../src/backends/wasm/job.js';
+import { contiguousStrides } from '../../../src/core/shape.js';
 import { getBackend, gradcheck, nn, randn, setBackend, type Tensor } from '../../../src/index.js';
 
 const cpu = createCpuBackend();
@@ -47,17 +48,6 @@ function rand(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.sin(i * 0.731 + seed * 1.37) * Math.cos(i * 0.113 + seed);
   return out;
-}
-
-/** Row-major strides of `shape`. */
-function stridesOf(shape: number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= shape[d]!;
-  }
-  return strides;
 }
 
 /**
@@ -75,10 +65,11 @@ function view(
   const r = shape.length;
   const make = (a: Float32Array) =>
     new CpuStorage(be, f64 ? 'float64' : 'float32', f64 ? Float64Array.from(a) : a);
-  if (layout === 'contiguous') return { storage: make(data), shape, strides: stridesOf(shape), offset: 0 };
+  if (layout === 'contiguous')
+    return { storage: make(data), shape, strides: contiguousStrides(shape), offset: 0 };
   if (layout === 'transposed') {
     const stored = [...shape.slice(0, r - 2), shape[r - 1]!, shape[r - 2]!];
-    const st = stridesOf(stored);
+    const st = contiguousStrides(stored);
     return {
       storage: make(data),
       shape,
@@ -90,7 +81,7 @@ function view(
   const big = new Float32Array(data.length * 2 + 1);
   // Element e of the view lives at 1 + 2 e (the strides of `wide`, doubled in the last dim).
   for (let i = 0; i < data.length; i++) big[1 + 2 * i] = data[i]!;
-  const st = stridesOf(wide);
+  const st = contiguousStrides(wide);
   return { storage: make(big), shape, strides: [...st.slice(0, r - 1), 2], offset: 1 };
 }
 
@@ -226,7 +217,7 @@ function checkConvPool(kernels: WasmKernels, c: ConvCase, pool: GemmPool | null 
   const yv: View = {
     storage: new CpuStorage(wasm, 'float32', y),
     shape: [c.N, c.cout, w.outH, w.outW],
-    strides: stridesOf([c.N, c.cout, w.outH, w.outW]),
+    strides: contiguousStrides([c.N, c.cout, w.outH, w.outW]),
     offset: 0,
   };
   const want = wasmMaxPool2x2(kernels, yv, { ...pw, inH: w.outH, inW: w.outW }) ?? cpuPool(yv, pw);
@@ -253,13 +244,13 @@ function checkConvPoolBackward(
   const gp: View = {
     storage: new CpuStorage(wasm, 'float32', rand(c.N * c.cout * pw.outH * pw.outW, 7)),
     shape: pshape,
-    strides: stridesOf(pshape),
+    strides: contiguousStrides(pshape),
     offset: 0,
   };
   const idx: View = {
     storage: new CpuStorage(cpu, 'int32', fwd.indices),
     shape: pshape,
-    strides: stridesOf(pshape),
+    strides: contiguousStrides(pshape),
     offset: 0,
   };
   const dense = cpu.maxPool2dBackward(
@@ -271,7 +262,7 @@ function checkConvPoolBackward(
   const dy: View = {
     storage: new CpuStorage(wasm, 'float32', data(dense) as Float32Array),
     shape: dshape,
-    strides: stridesOf(dshape),
+    strides: contiguousStrides(dshape),
     offset: 0,
   };
   const wantInput = wasmConv2dBackwardInput(kernels, t, dy, wt, w);
@@ -415,13 +406,13 @@ describe('wasm conv2d kernels', () => {
     const idx: View = {
       storage: new CpuStorage(cpu, 'int32', bad),
       shape,
-      strides: stridesOf(shape),
+      strides: contiguousStrides(shape),
       offset: 0,
     };
     const gp: View = {
       storage: new CpuStorage(wasm, 'float32', new Float32Array(4).fill(1)),
       shape,
-      strides: stridesOf(shape),
+      strides: contiguousStrides(shape),
       offset: 0,
     };
     const needs = { input: true, weight: true, bias: true };

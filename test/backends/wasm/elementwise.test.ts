@@ -23,6 +23,7 @@ import {
   wasmReluBackward,
 } from '../../../src/backends/wasm/elementwise.js';
 import { createWasmBackend, WasmKernels } from '../../../src/backends/wasm/index.js';
+import { contiguousStrides } from '../../../src/core/shape.js';
 import { getBackend, nn, setBackend, tensor } from '../../../src/index.js';
 
 const cpu = createCpuBackend();
@@ -61,16 +62,6 @@ function data(n: number, seed: number, every = 7): Float32Array {
   return out;
 }
 
-function stridesOf(shape: readonly number[]): number[] {
-  const st = new Array<number>(shape.length);
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    st[d] = s;
-    s *= shape[d]!;
-  }
-  return st;
-}
-
 /** A contiguous view of `a` on backend `be`, or (`transposed`) one whose last two dims are swapped in memory. */
 function view(
   be: Backend,
@@ -80,9 +71,9 @@ function view(
 ): View {
   const dtype = a instanceof Int32Array ? 'int32' : a instanceof Float64Array ? 'float64' : 'float32';
   const storage = new CpuStorage(be, dtype, a);
-  if (!transposed) return { storage, shape, strides: stridesOf(shape), offset: 0 };
+  if (!transposed) return { storage, shape, strides: contiguousStrides(shape), offset: 0 };
   const r = shape.length;
-  const st = stridesOf([...shape.slice(0, r - 2), shape[r - 1]!, shape[r - 2]!]);
+  const st = contiguousStrides([...shape.slice(0, r - 2), shape[r - 1]!, shape[r - 2]!]);
   return { storage, shape, strides: [...st.slice(0, r - 2), st[r - 1]!, st[r - 2]!], offset: 0 };
 }
 
